@@ -1,0 +1,40 @@
+# Two commands for a newcomer: `make demo` (the main job on the bundled sample data) and
+# `make test` (the whole suite). Both create .venv and install what they need.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+TORCH  ?= torch==2.13.0
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test demo export clean-nbs sync-check nbtest pytest bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check "$(TORCH)"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+export: install
+	$(BIN)/nbdev-export
+
+clean-nbs: install
+	$(BIN)/nbdev-clean
+
+sync-check: install
+	PATH=$(abspath $(BIN)):$$PATH bash .ci/check-sync
+
+nbtest: install
+	$(BIN)/nbdev-test --n-workers 2
+
+pytest: install
+	$(BIN)/python -m pytest -q
+
+test: sync-check nbtest pytest
+
+demo: install
+	$(BIN)/trading-kit demo
+
+bench: install
+	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
