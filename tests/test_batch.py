@@ -1,0 +1,149 @@
+"Batch runner: papermill per ticker, failure isolation, resume, summary, index.html, run.json, secrets."
+import json, os, re
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from trading_kit.batch import (run_batch, is_complete, atomic_write_text, split_secret_params, default_template,
+                               latest_run_id, config_hash)
+from trading_kit.core import ConfigError
+
+MINI = Path(__file__).parent / "fixtures" / "mini_template.ipynb"
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    out = tmp_path_factory.mktemp("outputs")
+    res = run_batch(["MSFT", "NOPE", "EURUSD:1h"], MINI, {"seed": 3}, out, run_id="r1", workers=2, progress=False)
+    return res
+
+
+def test_failure_is_isolated_and_recorded(batch):
+    assert batch.failed == ["NOPE"] and not batch.ok
+    st = {s["spec"]: s for s in batch.statuses}
+    assert st["MSFT"]["status"] == st["EURUSD:1h"]["status"] == "ok"
+    bad = st["NOPE"]
+    assert bad["error_type"] == "ProviderError" and "NOPE" in bad["error"]
+    assert Path(bad["notebook"]).is_file()                       # the partly executed notebook is kept
+    nb = nbformat.read(bad["notebook"], as_version=4)
+    assert any(o.get("output_type") == "error" for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert not is_complete(batch.run_dir / "NOPE") and is_complete(batch.run_dir / "MSFT")
+
+
+def test_ticker_folders_hold_outputs(batch):
+    d = batch.run_dir / "EURUSD_1h"
+    for f in ("notebook.ipynb", "report.html", "metrics.json", "status.json", "predictions.parquet", "figures/close.png"):
+        assert (d / f).is_file(), f
+    m = json.loads((d / "metrics.json").read_text())
+    assert m["data"]["interval"] == "1h" and m["seed"] == 3     # the ticker:interval spec reached the template
+    nb = nbformat.read(d / "notebook.ipynb", as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert len(pd.read_parquet(d / "predictions.parquet")) == m["data"]["bars"]
+
+
+def test_report_hides_code_and_embeds_plots(batch):
+    html = (batch.run_dir / "MSFT" / "report.html").read_text()
+    assert "data:image/png;base64," in html
+    assert "load_ohlcv(ticker" not in html                        # code cells hidden
+    assert "mini template" in html                                # prose kept
+
+
+def test_summary_csv_and_index(batch):
+    s = pd.read_csv(batch.summary_csv)
+    assert set(s["ticker"]) == {"MSFT", "NOPE", "EURUSD:1h"}
+    assert list(s["status"]) == ["ok", "ok", "failed"]             # failures last
+    ok = s[s.status == "ok"]
+    assert ok["model_accuracy"].notna().all() and ok["buy_hold_return"].notna().all()
+    assert (ok["edge_vs_baseline"] - (ok["model_accuracy"] - ok["best_baseline_accuracy"])).abs().max() < 1e-12
+    assert "ProviderError" in s.loc[s.ticker == "NOPE", "error"].item()
+    page = batch.index_html.read_text()
+    assert 'href="MSFT/report.html"' in page and 'href="EURUSD_1h/report.html"' in page
+    assert "ProviderError" in page and "NOPE" in page
+    assert page.count("data:image/png;base64,") == 2              # one figure per successful ticker
+
+
+def test_run_manifest(batch):
+    m = json.loads((batch.run_dir / "run.json").read_text())
+    assert m["run_id"] == "r1" and m["n_ok"] == 2 and m["n_failed"] == 1
+    assert set(m["tickers"]) == {"MSFT", "NOPE", "EURUSD:1h"}
+    assert m["tickers"]["NOPE"]["status"] == "failed" and m["tickers"]["NOPE"]["error_type"] == "ProviderError"
+    assert m["tickers"]["MSFT"]["data"]["bars"] == 300 and m["tickers"]["MSFT"]["seconds"] > 0
+    assert m["seed"] == 3 and m["params"] == {"seed": 3}
+    assert re.fullmatch(r"[0-9a-f]{16}", m["config_hash"])
+    assert m["packages"]["papermill"] and m["packages"]["pandas"] and "commit" in m["git"]
+    assert latest_run_id(batch.run_dir.parent) == "r1"
+
+
+def test_resume_skips_complete_tickers(batch, tmp_path):
+    msft_nb = batch.run_dir / "MSFT" / "notebook.ipynb"
+    before = msft_nb.stat().st_mtime_ns
+    (batch.run_dir / "EURUSD_1h" / "status.json").unlink()       # an interrupted ticker
+    res = run_batch(["MSFT", "NOPE", "EURUSD:1h"], MINI, {"seed": 3}, batch.run_dir.parent, run_id="r1",
+                    resume=True, progress=False)
+    st = {s["spec"]: s for s in res.statuses}
+    assert st["MSFT"].get("skipped") and msft_nb.stat().st_mtime_ns == before
+    assert not st["EURUSD:1h"].get("skipped") and st["EURUSD:1h"]["status"] == "ok"
+    assert st["NOPE"]["status"] == "failed" and not st["NOPE"].get("skipped")
+    m = json.loads((res.run_dir / "run.json").read_text())
+    assert m["tickers"]["MSFT"]["skipped"] and m["tickers"]["MSFT"]["seconds"] > 0
+    # resume without a run id picks the latest run
+    res2 = run_batch(["MSFT"], MINI, {"seed": 3}, batch.run_dir.parent, resume=True, progress=False)
+    assert res2.run_id == "r1" and res2.statuses[0].get("skipped")
+
+
+def test_same_seed_same_metrics(tmp_path):
+    a = run_batch(["GOOG"], MINI, {"seed": 7}, tmp_path, run_id="a", progress=False)
+    b = run_batch(["GOOG"], MINI, {"seed": 7}, tmp_path, run_id="b", progress=False)
+    c = run_batch(["GOOG"], MINI, {"seed": 8}, tmp_path, run_id="c", progress=False)
+    read = lambda r: (r.run_dir / "GOOG" / "metrics.json").read_bytes()
+    assert read(a) == read(b) and read(a) != read(c)
+
+
+SECRET = "dummy-secret-value-9f8e7d"
+
+def test_secrets_never_reach_outputs(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRADING_KIT_DUMMY_API_KEY", SECRET)
+    leaky = tmp_path / "leaky.ipynb"                                # a careless template that prints the key
+    nb = nbformat.read(MINI, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('key is', os.environ['TRADING_KIT_DUMMY_API_KEY'])"))
+    nbformat.write(nb, leaky)
+    for tpl, rid in ((MINI, "clean"), (leaky, "leaky")):
+        res = run_batch(["MSFT", "NOPE"], tpl, {"seed": 1, "api_key": SECRET, "note": f"x{SECRET}"}, tmp_path / "out",
+                        run_id=rid, workers=2, progress=False)
+        assert "MSFT" not in res.failed
+        m = json.loads((res.run_dir / "run.json").read_text())
+        assert sorted(m["dropped_secret_params"]) == ["api_key", "note"]
+    files = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert len(files) > 10
+    for p in files: assert SECRET.encode() not in p.read_bytes(), p
+    assert "key is ***" in (tmp_path / "out" / "leaky" / "MSFT" / "notebook.ipynb").read_text()
+
+
+def test_split_secret_params():
+    keep, dropped = split_secret_params({"epochs": 1, "NEWS_API_KEY": "a", "broker_secret": "b", "token": "c"}, [])
+    assert keep == {"epochs": 1} and sorted(dropped) == ["NEWS_API_KEY", "broker_secret", "token"]
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"): run_batch(["MSFT"], tmp_path / "none.ipynb", output_dir=tmp_path)
+    with pytest.raises(ConfigError, match="no tickers"): run_batch([], MINI, output_dir=tmp_path)
+    with pytest.raises(ConfigError, match="run_id"): run_batch(["MSFT"], MINI, output_dir=tmp_path, run_id="a/b")
+    with pytest.raises(ConfigError, match="workers"): run_batch(["MSFT"], MINI, output_dir=tmp_path, workers=0)
+
+
+def test_template_without_metrics_fails(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("ticker = 'X'\noutput_dir = '.'", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    res = run_batch(["MSFT"], tmp_path / "t.ipynb", output_dir=tmp_path / "o", progress=False)
+    assert res.failed == ["MSFT"] and "metrics.json" in res.statuses[0]["error"]
+
+
+def test_atomic_write_and_hash(tmp_path):
+    p = atomic_write_text(tmp_path / "a" / "x.json", "{}")
+    assert p.read_text() == "{}" and [f.name for f in p.parent.iterdir()] == ["x.json"]
+    assert config_hash({"a": 1}, MINI) != config_hash({"a": 1})
+    assert default_template().name == "ticker_run.ipynb"
