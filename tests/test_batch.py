@@ -147,3 +147,69 @@ def test_atomic_write_and_hash(tmp_path):
     assert p.read_text() == "{}" and [f.name for f in p.parent.iterdir()] == ["x.json"]
     assert config_hash({"a": 1}, MINI) != config_hash({"a": 1})
     assert default_template().name == "ticker_run.ipynb"
+
+
+# --- the real template (needs the features/labels/models/training/evaluation modules) -------------------------
+
+def _need_pipeline():
+    for m in ("features", "labels", "models", "training", "evaluation"):
+        pytest.importorskip(f"trading_kit.{m}")
+
+TINY = {"epochs": 1, "seed": 5, "overrides": {"model.hidden": "8", "model.layers": "1"}, "torch_threads": 1, "n_boot": 100}
+
+
+@pytest.fixture(scope="module")
+def real_runs(tmp_path_factory):
+    _need_pipeline()
+    out = tmp_path_factory.mktemp("real")
+    a = run_batch(["GOOG", "NOPE"], params=TINY, output_dir=out, run_id="a", workers=2, progress=False)
+    b = run_batch(["GOOG"], params=TINY, output_dir=out, run_id="b", progress=False)
+    return a, b
+
+
+def test_real_template_end_to_end(real_runs):
+    a, _ = real_runs
+    assert a.failed == ["NOPE"]
+    d = a.run_dir / "GOOG"
+    for f in ("notebook.ipynb", "report.html", "metrics.json", "predictions.parquet", "checkpoint/model.safetensors",
+              "checkpoint/config.json", "checkpoint/scaler.json", "figures/equity.png", "figures/confusion.png"):
+        assert (d / f).is_file(), f
+    m = json.loads((d / "metrics.json").read_text())
+    h = m["headline"]
+    assert 0 <= h["model_accuracy"] <= 1 and h["best_baseline"] in ("majority", "persistence", "logistic", "hgb")
+    assert abs(h["edge_vs_baseline"] - (h["model_accuracy"] - h["best_baseline_accuracy"])) < 1e-9
+    assert h["buy_hold_return"] is not None and h["strategy_return"] is not None
+    assert set(m["evaluation"]["table"]) >= {"majority", "persistence", "logistic", "hgb", "lstm"}
+    assert m["params"]["epochs"] == 1 and m["params"]["hidden"] == 8 and m["seed"] == 5
+    preds = pd.read_parquet(d / "predictions.parquet")
+    assert len(preds) == h["test_bars"] and set(preds.columns) >= {"p_down", "p_neutral", "p_up", "y_true"}
+    assert preds.index.min() > pd.Timestamp(m["splits"]["val"]["end"])      # predictions only on the test part
+    html = (d / "report.html").read_text()
+    assert html.count("data:image/png;base64,") >= 3 and "baseline_predictions(" not in html
+    assert "data:image/png;base64," in a.index_html.read_text()
+    run = json.loads((a.run_dir / "run.json").read_text())
+    assert run["tickers"]["GOOG"]["data"]["bars"] == 2148 and run["tickers"]["GOOG"]["timings"]["training"] >= 0
+
+
+def test_real_template_same_seed_same_metrics(real_runs):
+    a, b = real_runs
+    assert (a.run_dir / "GOOG" / "metrics.json").read_bytes() == (b.run_dir / "GOOG" / "metrics.json").read_bytes()
+
+
+def test_real_template_bad_parameter_fails_that_ticker_only(real_runs, tmp_path):
+    a, _ = real_runs
+    res = run_batch(["MSFT:3d"], params={**TINY, "overrides": {"model.name": "nope"}}, output_dir=a.run_dir.parent,
+                    run_id="a", resume=True, progress=False)
+    st = {s["spec"]: s for s in res.statuses}
+    assert st["MSFT:3d"]["error_type"] == "ConfigError" and "3d" in st["MSFT:3d"]["error"]
+    s = pd.read_csv(res.summary_csv).set_index("ticker")             # the run's summary keeps its earlier tickers
+    assert s.loc["GOOG", "status"] == "ok" and s.loc["NOPE", "status"] == s.loc["MSFT:3d", "status"] == "failed"
+    res = run_batch(["GOOG"], params={**TINY, "overrides": {"model.name": "nope"}}, output_dir=tmp_path, progress=False)
+    assert res.statuses[0]["error_type"] == "ConfigError" and "nope" in res.statuses[0]["error"]
+
+
+def test_adding_tickers_to_a_run_keeps_the_earlier_ones(tmp_path):
+    run_batch(["MSFT"], MINI, {"seed": 1}, tmp_path, run_id="r", progress=False)
+    res = run_batch(["GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", progress=False)
+    assert set(pd.read_csv(res.summary_csv)["ticker"]) == {"MSFT", "GOOG"} and res.ok
+    assert set(json.loads((res.run_dir / "run.json").read_text())["tickers"]) == {"MSFT", "GOOG"}
