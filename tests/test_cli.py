@@ -1,0 +1,78 @@
+"The `trading-kit run` command, run as a user would run it (with the mini template, so it is fast)."
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = Path(sys.executable).parent / "trading-kit"
+MINI = Path(__file__).parent / "fixtures" / "mini_template.ipynb"
+SECRET = "dummy-cli-secret-4a5b6c"
+
+
+def run(*args, env=None):
+    return subprocess.run([str(EXE), *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli")
+    r = run("run", "--tickers", "MSFT", "NOPE", "EURUSD:1h", "--template", MINI, "--output-dir", out, "--run-id", "c1",
+            "--seed", 3, "--workers", 2, "--no-progress", env={"TRADING_KIT_DUMMY_API_KEY": SECRET})
+    return r, out / "c1"
+
+
+def test_run_reports_failures_and_where_the_summary_is(first_run):
+    r, run_dir = first_run
+    assert r.returncode == 1, r.stderr                           # one ticker failed
+    assert f"summary: {run_dir / 'index.html'}" in r.stdout
+    assert "FAILED NOPE: ProviderError" in r.stderr
+    s = pd.read_csv(run_dir / "summary.csv").set_index("ticker")
+    assert s.loc["MSFT", "status"] == s.loc["EURUSD:1h", "status"] == "ok" and s.loc["NOPE", "status"] == "failed"
+    m = json.loads((run_dir / "run.json").read_text())
+    assert m["params"]["seed"] == 3 and m["seed"] == 3 and m["workers"] == 2
+    assert m["settings"]["data"]["provider"] == "sample" and m["settings"]["training"]["seed"] == 3
+
+
+def test_secrets_stay_out_of_outputs_and_logs(first_run):
+    r, run_dir = first_run
+    assert SECRET not in r.stdout + r.stderr
+    files = [p for p in run_dir.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if SECRET.encode() in p.read_bytes()]
+
+
+def test_resume_skips_finished_tickers(first_run):
+    _, run_dir = first_run
+    nb = run_dir / "MSFT" / "notebook.ipynb"
+    before = nb.stat().st_mtime_ns
+    r = run("run", "--tickers", "MSFT", "NOPE", "EURUSD:1h", "--template", MINI, "--output-dir", run_dir.parent,
+            "--resume", "--seed", 3, "--workers", 1, "--no-progress")          # no --run-id: the latest run
+    assert r.returncode == 1 and str(run_dir / "index.html") in r.stdout
+    assert nb.stat().st_mtime_ns == before
+    assert json.loads((run_dir / "run.json").read_text())["tickers"]["MSFT"]["skipped"]
+
+
+def test_defaults_come_from_settings_and_success_exits_zero(tmp_path):
+    r = run("run", "--template", MINI, "--output-dir", tmp_path, "--run-id", "ok", "--no-progress",
+            env={"TRADING_KIT_DATA_UNIVERSE": "GOOG"})
+    assert r.returncode == 0, r.stderr
+    assert list(pd.read_csv(tmp_path / "ok" / "summary.csv")["ticker"]) == ["GOOG"]
+
+
+@pytest.mark.parametrize("param,needle", [("bogus=1", "bogus"), ("training.epochs=abc", "training.epochs"),
+                                          ("epochs", "key=value"), ("news_api_key=xyz", "environment variables"),
+                                          ("labels.horizon=0", "labels.horizon")])
+def test_bad_parameters_stop_before_any_ticker_runs(tmp_path, param, needle):
+    r = run("run", "--tickers", "MSFT", "--template", MINI, "--output-dir", tmp_path, "-p", param, "--no-progress")
+    assert r.returncode == 2 and "ConfigError" in r.stderr and needle in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_template_is_a_clear_error(tmp_path):
+    r = run("run", "--tickers", "MSFT", "--template", tmp_path / "nope.ipynb", "--output-dir", tmp_path)
+    assert r.returncode == 2 and "does not exist" in r.stderr
