@@ -213,3 +213,9 @@ def test_adding_tickers_to_a_run_keeps_the_earlier_ones(tmp_path):
     res = run_batch(["GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", progress=False)
     assert set(pd.read_csv(res.summary_csv)["ticker"]) == {"MSFT", "GOOG"} and res.ok
     assert set(json.loads((res.run_dir / "run.json").read_text())["tickers"]) == {"MSFT", "GOOG"}
+
+
+def test_unknown_kernel_fails_the_ticker_clearly(tmp_path):
+    res = run_batch(["MSFT"], MINI, output_dir=tmp_path, kernel_name="no-such-kernel", progress=False)
+    st = res.statuses[0]
+    assert st["status"] == "failed" and st["error_type"] == "RuntimeError" and "no-such-kernel" in st["error"]
