@@ -76,3 +76,23 @@ def test_bad_parameters_stop_before_any_ticker_runs(tmp_path, param, needle):
 def test_missing_template_is_a_clear_error(tmp_path):
     r = run("run", "--tickers", "MSFT", "--template", tmp_path / "nope.ipynb", "--output-dir", tmp_path)
     assert r.returncode == 2 and "does not exist" in r.stderr
+
+
+def test_summarize_rebuilds_a_merged_run(first_run, tmp_path):
+    import shutil
+    _, run_dir = first_run
+    merged = tmp_path / "c1"
+    shutil.copytree(run_dir, merged)
+    for f in ("summary.csv", "index.html"): (merged / f).unlink()
+    r = run("summarize", merged)
+    assert r.returncode == 1 and f"summary: {merged / 'index.html'}" in r.stdout      # NOPE failed
+    assert len(pd.read_csv(merged / "summary.csv")) == 3 and (merged / "index.html").is_file()
+
+
+def test_makefile_demo_matches_trading_kit_demo():
+    import re
+    from trading_kit.cli import DEMO_OVERRIDES
+    mk = (ROOT / "Makefile").read_text()
+    args = re.search(r"^DEMO_ARGS \?= (.*)$", mk, re.M).group(1)
+    assert "--sample" in args and re.findall(r"-p (\S+)", args) == DEMO_OVERRIDES
+    assert re.search(r"^demo: install\n\t\$\(BIN\)/trading-kit run \$\(DEMO_ARGS\)", mk, re.M)
