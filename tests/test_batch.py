@@ -219,3 +219,18 @@ def test_unknown_kernel_fails_the_ticker_clearly(tmp_path):
     res = run_batch(["MSFT"], MINI, output_dir=tmp_path, kernel_name="no-such-kernel", progress=False)
     st = res.statuses[0]
     assert st["status"] == "failed" and st["error_type"] == "RuntimeError" and "no-such-kernel" in st["error"]
+
+
+def test_colab_notebook_is_outside_nbdev_and_linked_from_the_readme():
+    root = Path(__file__).resolve().parents[1]
+    path = root / "examples" / "colab_getting_started.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert any("pip install" in s and "git+https://github.com/trading-kit/trading-kit" in s for s in code)
+    assert any("run_batch(" in s for s in code) and any("report.html" in s for s in code)
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")      # committed clean
+    assert not any(re.search(r"api_?key|secret|token", s, re.I) for s in code)       # no keys as parameters
+    assert "colab.research.google.com/github/trading-kit/trading-kit/blob/main/examples/colab_getting_started.ipynb" \
+        in (root / "README.md").read_text()
+    assert not list((root / "nbs").rglob("*colab*"))
