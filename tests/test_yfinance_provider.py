@@ -202,6 +202,14 @@ def test_network_down_is_retried_then_reported(fake, waits):
     assert waits == [1.0, 2.0]
 
 
+def test_curl_cffi_errors_count_as_network_trouble(fake, waits):
+    from curl_cffi.requests.exceptions import Timeout
+    fake.down = Timeout("Operation timed out after 30000 milliseconds")
+    with pytest.raises(ProviderError, match="MSFT: Timeout: Operation timed out.*gave up after 2 attempts"):
+        provider(fake, waits, max_retries=1).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
+    assert waits == [1.0]
+
+
 def test_server_error_page_is_retried(fake, waits):
     fake.script = [(503, "<html>Will be right back...</html>")] * 2
     bars = provider(fake, waits).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
