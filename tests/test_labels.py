@@ -9,7 +9,7 @@ from hypothesis import given, settings, assume, strategies as st, HealthCheck
 
 from trading_kit.core import ConfigError, DataError, LeakageError, TradingKitError
 from trading_kit.data import load_ohlcv
-from trading_kit.labels import (PARTS, ConcatWindowDataset, Scaler, WindowDataset, chronological_split, check_purge,
+from trading_kit.labels import (PARTS, ConcatWindowDataset, Scaler, WindowDataset, calendar_overlap, chronological_split, check_purge,
                                 class_balance, class_weights, forward_return, make_labels, pool_prepared,
                                 prepare_data, prepare_many, walk_forward_folds)
 
@@ -302,3 +302,23 @@ def test_prepare_data_on_msft():
     assert abs((w[d.y[tr]]).mean() - 1) < 1e-9 and w.argmax() == bal["count"].to_numpy().argmin()
     s = d.summary()
     assert list(s.index) == list(PARTS) and s.loc["train", "samples"] == len(tr)
+
+
+@settings(max_examples=40, deadline=None)
+@given(a=st.integers(60, 250), b=st.integers(1, 150), h=st.integers(1, 8), extra=st.integers(0, 5))
+def test_split_dates_purged_and_shared(a, b, h, extra):
+    c1, c2 = walk(400, 21), walk(330, 22, start="2020-03-02")
+    idx = c1.index
+    dates = (idx[a], idx[min(a + b, 399)])
+    frames = {"A": (past_features(c1), c1), "B": (past_features(c2), c2)}
+    try:
+        datas = prepare_many(frames, window=20, horizon=h, purge_bars=h + extra, split_dates=dates)
+    except ConfigError as e:
+        assert "part empty" in str(e) or "must be before" in str(e)
+        return
+    for d in datas.values():
+        tr, va, te = (d.splits[p] for p in PARTS)
+        assert va[0] - tr[-1] > h + extra and te[0] - va[-1] > h + extra
+        assert d.part_index("val")[0] >= dates[0] > d.index[tr[-1] + h]      # train labels end before the val cut
+        assert d.part_index("test")[0] >= dates[1] > d.index[va[-1] + h]
+    assert calendar_overlap(list(datas.values())) == []
