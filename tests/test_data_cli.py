@@ -1,0 +1,29 @@
+"The `trading-kit data` command, run as a user would run it."
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = Path(sys.executable).parent / "trading-kit"
+
+
+def run(*args):
+    return subprocess.run([str(EXE), *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_data_command_prints_a_summary_per_ticker():
+    r = run("data", "--tickers", "MSFT", "GOOG")
+    assert r.returncode == 0, r.stderr
+    lines = [l for l in r.stdout.splitlines() if l.startswith(("MSFT", "GOOG"))]
+    assert len(lines) == 2 and "7983" in r.stdout and "2148" in r.stdout
+
+
+def test_data_command_fails_loudly_on_a_bad_ticker_but_prints_the_rest():
+    r = run("data", "--tickers", "MSFT", "NOPE")
+    assert r.returncode == 1
+    assert "MSFT" in r.stdout and "FAILED NOPE" in r.stderr and "unknown ticker" in r.stderr
+
+
+def test_bad_interval_is_a_clear_error():
+    r = run("data", "--tickers", "MSFT", "--interval", "3d")
+    assert r.returncode == 1 and "unknown interval '3d'" in r.stderr
