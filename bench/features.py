@@ -34,7 +34,7 @@ def case(name: str, bars: int) -> dict:
         fn = seed32 if name == "seed32_1m" else raw_talib
         fn(df.iloc[:1000])                       # warm imports / first-call costs
         times = []
-        for _ in range(3):
+        for _ in range(5):
             t0 = time.perf_counter(); fn(df); times.append(time.perf_counter() - t0)
         res.update(bars=bars, wall_s=min(times), wall_all=times, peak_mb=peak_mb(), rss_before_mb=base)
     elif name == "seed32_20x5y":
@@ -76,7 +76,7 @@ def main(bars: int):
     import os
     print(f"cores visible: {os.cpu_count()}; figures are wall-clock on a possibly shared machine (noisy)")
     s, r = run("seed32_1m", bars), run("talib_1m", bars)
-    print(f"seed32 on {bars:,} synthetic 1-minute bars: {s['wall_s']:.2f} s (best of 3; all {[round(x, 2) for x in s['wall_all']]}), "
+    print(f"seed32 on {bars:,} synthetic 1-minute bars: {s['wall_s']:.2f} s (best of 5; all {[round(x, 2) for x in s['wall_all']]}), "
           f"peak RSS {s['peak_mb']:.0f} MB (process, incl. the bars)")
     print(f"raw TA-Lib, same indicators:       {r['wall_s']:.2f} s, peak RSS {r['peak_mb']:.0f} MB")
     ratio = s["wall_s"] / r["wall_s"]
