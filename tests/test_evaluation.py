@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 from matplotlib.figure import Figure
 from scipy import stats
+from threadpoolctl import threadpool_limits
 from sklearn.metrics import (accuracy_score, confusion_matrix, f1_score, log_loss,
                              precision_recall_fscore_support)
 
@@ -17,6 +18,13 @@ from trading_kit.evaluation import (LeakWarning, baseline_predictions, block_boo
                                     information_coefficient, plot_calibration, plot_confusion, previous_labels)
 
 N_BOOT = 200
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    "HistGradientBoosting's OpenMP threads only fight each other on the shared 2-core test machine."
+    with threadpool_limits(1):
+        yield
 
 
 def _random_case(n, seed):
