@@ -336,3 +336,17 @@ def test_plots_return_figures_without_showing():
     assert any(l.startswith("a (ECE") for l in labels) and any(l.startswith("b (ECE") for l in labels)
     with pytest.raises(DataError, match="square matrix"):
         plot_confusion(np.ones((3, 2)))
+
+
+def test_always_up_in_a_bull_market_and_negative_ic_do_not_alarm():
+    rng = np.random.default_rng(5)
+    n = 1200
+    y = rng.choice(3, n, p=[0.25, 0.25, 0.5])           # up is twice as common as down
+    r = np.where(y == 2, 0.01, np.where(y == 0, -0.01, 0)) + rng.normal(0, 0.002, n)
+    always_up = np.tile([0.2, 0.3, 0.5], (n, 1))
+    contrarian = _onehot(2 - y, 0.6)                      # a perfectly wrong predictor: IC near -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LeakWarning)
+        rep = evaluate_against_baselines(y, always_up, r, {"contrarian": contrarian}, n_boot=N_BOOT)
+    assert rep.table.loc["model", "directional_accuracy"] > 0.6
+    assert rep.table.loc["contrarian", "ic"] < -0.5 and rep.warnings == []
