@@ -300,3 +300,14 @@ def test_load_universe_reports_the_bad_ticker_and_loads_the_rest():
 def test_load_universe_accepts_a_string():
     frames, errors = load_universe("MSFT, SPX", progress=False)
     assert list(frames) == ["MSFT", "SPX"] and not errors
+
+
+def test_weekly_bars_are_monday_to_friday_weeks_stamped_on_their_last_day():
+    d = load_ohlcv("SPX")
+    w = resample_ohlcv(d, "1wk", drop_partial=False)
+    week = d.index.to_period("W-SUN")
+    last_day = d.index.to_series().groupby(week).max()
+    assert list(w.index) == list(last_day)
+    first = d.groupby(week).first()
+    np.testing.assert_array_equal(w["open"].to_numpy(), first["open"].to_numpy())
+    assert (w.index.dayofweek <= 4).all()

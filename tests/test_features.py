@@ -1,0 +1,248 @@
+"Features: TA-Lib agreement, lookahead detector over every preset, warm-up, order book, bad input."
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+talib = pytest.importorskip("talib")
+
+import trading_kit.features as features_mod
+from trading_kit.core import ConfigError, DataError, LeakageError, TradingKitError
+from trading_kit.data import load_ohlcv, resample_ohlcv
+from trading_kit.features import FEATURE_PRESETS, SEED32_COLUMNS, engineer_features, list_presets, seed32, synthetic_ohlcv
+from trading_kit.intraday import higher_timeframe, mtf_features, vwap_features
+from trading_kit.lookahead import check_lookahead, warmup_bars
+from trading_kit.orderbook import orderbook_features, synthetic_l2
+from trading_kit.regimes import AnomalyScore, HMMRegime
+
+SAMPLES = [("MSFT", "1d"), ("SPX", "1d"), ("GOOG", "1d"), ("EURUSD", "1h")]
+WARMUP = 300   # bars skipped before comparing (TA-Lib's own unstable period is far shorter)
+
+
+@pytest.fixture(scope="module")
+def bars():
+    return {t: load_ohlcv(t, interval=i) for t, i in SAMPLES}
+
+
+def _talib_expected(df: pd.DataFrame) -> dict:
+    "The TA-Lib values of seed32's indicator columns, built from TA-Lib calls only."
+    o, h, l, c, v = (df[k].to_numpy() for k in ["open", "high", "low", "close", "volume"])
+    atr = talib.ATR(h, l, c, 14)
+    line, signal, hist = talib.MACD(c, 12, 26, 9)
+    up, mid, lo = talib.BBANDS(c, 10, 2.0, 2.0)
+    obv = talib.OBV(c, v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pctb = np.where(up - lo <= 1e-12 * c, 0.5, (c - lo) / (up - lo))   # the kit's documented flat-band value
+        return {"rsi_9": talib.RSI(c, 9), "rsi_14": talib.RSI(c, 14),
+                "macd_12_26_9_atr": line / atr, "macds_12_26_9_atr": signal / atr, "macdh_12_26_9_atr": hist / atr,
+                "macd_12_26_9_pct": line / c * 100, "atr_14_pct": atr / c * 100,
+                "bb_pctb_10_2": pctb, "bb_width_10_2": (up - lo) / mid,
+                "adx_14": talib.ADX(h, l, c, 14), "plus_di_14": talib.PLUS_DI(h, l, c, 14),
+                "minus_di_14": talib.MINUS_DI(h, l, c, 14),
+                "obv_slope_10": (obv - np.r_[np.full(10, np.nan), obv[:-10]]) / pd.Series(v).rolling(10).sum().to_numpy(),
+                "roc_12": talib.ROC(c, 12)}
+
+
+def _assert_agree(got: pd.DataFrame, expected: dict, where: str):
+    for col, exp in expected.items():
+        g, e = got[col].to_numpy()[WARMUP:], np.asarray(exp, dtype="float64")[WARMUP:]
+        finite = np.isfinite(e)
+        assert (np.isfinite(g) == finite).all(), f"{where} {col}: NaN pattern differs from TA-Lib"
+        np.testing.assert_allclose(g[finite], e[finite], rtol=1e-6, atol=1e-10, err_msg=f"{where} {col}")
+
+
+@pytest.mark.parametrize("ticker", [t for t, _ in SAMPLES])
+def test_seed32_agrees_with_talib(bars, ticker):
+    df = bars[ticker]
+    _assert_agree(seed32(df), _talib_expected(df), ticker)
+
+
+@pytest.mark.parametrize("ticker", [t for t, _ in SAMPLES])
+def test_seed32_without_talib_agrees_after_warmup(bars, ticker, monkeypatch):
+    "pandas-ta's own (pure pandas) code path, used when TA-Lib is absent, matches TA-Lib after warm-up."
+    monkeypatch.setattr(features_mod, "_TALIB", False)
+    df = bars[ticker]
+    _assert_agree(seed32(df), _talib_expected(df), f"{ticker} (no TA-Lib)")
+
+
+def test_seed32_shape_and_ranges(bars):
+    f = engineer_features(bars["SPX"])
+    assert list(f.columns) == SEED32_COLUMNS and f.index.equals(bars["SPX"].index)
+    assert (f.dtypes == "float64").all()
+    body = f.iloc[60:]
+    assert not body.isna().any().any()
+    assert body.rsi_14.between(0, 100).all() and body.willr_14.between(-100, 0).all()
+    assert body.close_location.between(0, 1).all() and body.obv_slope_10.between(-1, 1).all()
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), power=st.integers(-8, 12), vol=st.floats(1e-4, 3e-2))
+def test_seed32_scale_free(seed, power, vol):
+    "Prices times 2^k (exact in floating point) leave every feature unchanged."
+    df = synthetic_ohlcv(300, "1D", seed=seed, vol=vol)
+    scaled = df.assign(**{k: df[k] * 2.0 ** power for k in ["open", "high", "low", "close"]})
+    a, b = seed32(df).iloc[60:].to_numpy(), seed32(scaled).iloc[60:].to_numpy()
+    np.testing.assert_allclose(b, a, rtol=1e-7, atol=1e-9)
+
+
+# ---------- lookahead detector ----------
+
+@pytest.fixture(scope="module")
+def frames(bars):
+    return {"EURUSD_1h": bars["EURUSD"].iloc[:1500], "MSFT_1d": bars["MSFT"].iloc[-1200:],
+            "synthetic_5m": synthetic_ohlcv(2500, "5min", seed=11, start="2024-01-02 00:00")}
+
+
+@pytest.mark.parametrize("preset", sorted(FEATURE_PRESETS))
+@pytest.mark.parametrize("frame", ["EURUSD_1h", "MSFT_1d", "synthetic_5m"])
+def test_every_preset_is_past_only(frames, preset, frame):
+    rep = check_lookahead(frames[frame], lambda d: engineer_features(d, preset), n_checks=6, seed=1, min_bars=250)
+    assert rep.ok, f"{preset} on {frame}: leaky {rep.leaky_columns}\n{rep.details}"
+    assert len(rep.details) == engineer_features(frames[frame], preset).shape[1]
+    assert (rep.details.n_checked >= 6).all()
+
+
+def test_planted_leak_is_caught(frames):
+    df = frames["EURUSD_1h"]
+    def leaky(d):
+        return engineer_features(d, "seed32").assign(tomorrow=d.close.shift(-1) / d.close)
+    rep = check_lookahead(df, leaky, n_checks=5)
+    assert not rep.ok and rep.leaky_columns == ["tomorrow"]
+    assert rep.details.loc["tomorrow", "n_mismatch"] == rep.details.loc["tomorrow", "n_checked"]
+    with pytest.raises(LeakageError, match="tomorrow"):
+        rep.raise_if_leaky()
+    assert check_lookahead(df, lambda d: engineer_features(d, "seed32"), n_checks=5).raise_if_leaky().ok
+
+
+@settings(max_examples=10, deadline=None)
+@given(shift=st.integers(1, 30), col=st.sampled_from(["open", "high", "low", "close", "volume"]), seed=st.integers(0, 99))
+def test_any_future_shift_is_caught(shift, col, seed):
+    df = synthetic_ohlcv(400, "1h", seed=seed)
+    rep = check_lookahead(df, lambda d: d[[col]].shift(-shift).rename(columns={col: "leak"}).assign(ok=d.close.diff()),
+                          n_checks=5, seed=seed)
+    assert rep.leaky_columns == ["leak"]
+
+
+def test_regimes_are_past_only_after_fit(bars):
+    df = bars["SPX"]
+    train, rest = df.iloc[:3000], df.iloc[3000:]
+    hmm, an = HMMRegime(n_states=3, n_iter=50).fit(train), AnomalyScore(n_estimators=50).fit(train)
+    for model in (hmm, an):
+        rep = check_lookahead(rest, model.transform, n_checks=6)
+        assert rep.ok, rep.details
+    # hmmlearn's smoothed posteriors read the future, and the detector says so
+    smoothed = lambda d: pd.DataFrame(hmm.model.predict_proba(np.nan_to_num(hmm._inputs(d))), index=d.index)
+    assert not check_lookahead(rest, smoothed, n_checks=6).ok
+    p = hmm.transform(rest).dropna()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-9)
+
+
+def test_regimes_are_deterministic(bars):
+    "Same training window and seed: the same probabilities (DESIGN rule 6)."
+    df = bars["SPX"]
+    a = HMMRegime(n_iter=30, seed=3).fit(df.iloc[:2000]).transform(df.iloc[1500:2500])
+    b = HMMRegime(n_iter=30, seed=3).fit(df.iloc[:2000]).transform(df.iloc[1500:2500])
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ---------- warm-up ----------
+
+def test_warmup_report_is_sensible(bars):
+    wu = warmup_bars(bars["SPX"], n_ends=2)
+    assert list(wu.index) == SEED32_COLUMNS and not wu.isna().any()
+    assert 50 <= wu["close_sma50_pct"] <= 70          # a 50-bar window needs about 50 bars
+    assert wu["log_return_1"] <= 31                   # seed32's shortest accepted history
+    assert wu["adx_14"] > wu["rsi_14"] > 14           # Wilder smoothing needs several periods; ADX smooths twice
+    assert wu.max() < 1000
+
+
+def test_warmup_of_a_planted_cumulative_feature(bars):
+    "A cumulative sum never stabilises (its level depends on where history starts): NaN."
+    wu = warmup_bars(bars["SPX"], fn=lambda d: pd.DataFrame({"cum": d.volume.cumsum(), "ret": d.close.pct_change()}),
+                     lengths=[10, 50, 200], n_ends=1)
+    assert np.isnan(wu["cum"]) and wu["ret"] == 10
+
+
+# ---------- multi-timeframe ----------
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 500), n=st.integers(400, 900))
+def test_mtf_uses_only_closed_higher_bars(seed, n):
+    bars5 = synthetic_ohlcv(n, "5min", seed=seed, start="2024-03-04 00:00")
+    close60 = higher_timeframe(bars5, "60m", fn=lambda c: c[["close"]])
+    hourly = resample_ohlcv(bars5, "60m", drop_partial=False)
+    # expected: the close of the latest hour whose last 5m bar has closed by this bar's close
+    bar_end = bars5.index + pd.Timedelta("5min")
+    hour_end = hourly.index.floor("60min") + pd.Timedelta("60min")
+    j = np.searchsorted(hour_end.asi8, bar_end.asi8, side="right") - 1
+    exp = np.where(j >= 0, hourly.close.to_numpy()[np.clip(j, 0, None)], np.nan)
+    np.testing.assert_array_equal(close60.close.to_numpy(), exp)
+
+
+def test_mtf_confirmation_values(frames):
+    m = mtf_features(frames["synthetic_5m"])
+    assert {"trend_base", "trend_15m", "trend_60m", "mtf_confirm"} <= set(m.columns)
+    t = m[["trend_base", "trend_15m", "trend_60m"]].dropna()
+    c = m.mtf_confirm.loc[t.index]
+    assert ((c == 1) == (t == 1).all(axis=1)).all() and ((c == -1) == (t == -1).all(axis=1)).all()
+
+
+def test_vwap_daily_is_rolling(bars):
+    v = vwap_features(bars["MSFT"], window=20)
+    assert v.iloc[:19].isna().all().all() and v.iloc[19:].vwap_dev_pct.notna().all()
+
+
+# ---------- order book ----------
+
+def test_orderbook_features_on_synthetic_l2():
+    book, trades = synthetic_l2(500, levels=6, seed=4)
+    f = orderbook_features(book, trades, depth=4, window="5s")
+    assert f.imbalance_4.between(-1, 1).all() and (f.spread_bps > 0).all()
+    assert f.size_hhi_ask.between(0.25, 1).all() and f.round_lot_share.between(0, 1).all()
+    for i in (0, 123, 499):
+        t = book.index[i]
+        inwin = trades[(trades.index > t - pd.Timedelta("5s")) & (trades.index <= t)]
+        assert f.trade_rate.iloc[i] == pytest.approx(len(inwin) / 5)
+        if len(inwin):
+            assert f.trade_flow_imbalance.iloc[i] == pytest.approx((inwin["size"] * inwin.side).sum() / inwin["size"].sum())
+    assert check_lookahead(book, lambda b: orderbook_features(b, trades), n_checks=8, min_bars=50).ok
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 1000), depth=st.integers(1, 5))
+def test_orderbook_mirror_symmetry(seed, depth):
+    "Swapping bid and ask sizes negates the imbalances and leaves the spread unchanged."
+    book, _ = synthetic_l2(50, levels=5, seed=seed)
+    swapped = book.copy()
+    for i in range(1, 6):
+        swapped[f"bid_sz_{i}"], swapped[f"ask_sz_{i}"] = book[f"ask_sz_{i}"], book[f"bid_sz_{i}"]
+    a, b = orderbook_features(book, depth=depth), orderbook_features(swapped, depth=depth)
+    np.testing.assert_allclose(b[f"imbalance_{depth}"], -a[f"imbalance_{depth}"], atol=1e-12)
+    np.testing.assert_allclose(b.spread_bps, a.spread_bps)
+
+
+# ---------- bad input ----------
+
+def test_bad_input_raises_kit_errors(bars):
+    df = bars["MSFT"]
+    cases = [
+        (lambda: engineer_features(df.drop(columns="high")), DataError, "missing column(s) ['high']"),
+        (lambda: engineer_features(df.iloc[:10]), DataError, "needs at least 30 bars, got 10"),
+        (lambda: engineer_features(df.reset_index()), DataError, "index must be a DatetimeIndex"),
+        (lambda: engineer_features(df.iloc[::-1]), DataError, "not sorted"),
+        (lambda: engineer_features(df, "seed33"), ConfigError, "unknown feature preset(s) ['seed33']"),
+        (lambda: engineer_features(df.iloc[:100], "mtf"), DataError, "needs at least 200 bars"),
+        (lambda: engineer_features(df.assign(close="x")), DataError, "must be numeric"),
+        (lambda: check_lookahead(df.iloc[:50]), DataError, "needs more than"),
+        (lambda: HMMRegime().transform(df), ConfigError, "call .fit"),
+        (lambda: orderbook_features(synthetic_l2(20, levels=3)[0], depth=4), ConfigError, "depth must be 1..3"),
+    ]
+    for fn, err, msg in cases:
+        with pytest.raises(err, match=None) as e:
+            fn()
+        assert isinstance(e.value, TradingKitError) and msg in str(e.value), str(e.value)
+
+
+def test_list_presets_names_every_preset():
+    lp = list_presets()
+    assert set(lp.index) == set(FEATURE_PRESETS) and {"seed32", "macd_intraday", "rsi_intraday", "vwap", "kalman", "mtf", "intraday"} <= set(lp.index)
