@@ -234,3 +234,23 @@ def test_colab_notebook_is_outside_nbdev_and_linked_from_the_readme():
     assert "colab.research.google.com/github/trading-kit/trading-kit/blob/main/examples/colab_getting_started.ipynb" \
         in (root / "README.md").read_text()
     assert not list((root / "nbs").rglob("*colab*"))
+
+
+def _chromium():
+    import shutil
+    return next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(n)), None)
+
+
+@pytest.mark.parametrize("page", ["index.html", "MSFT/report.html"])
+def test_pages_render_their_plots_in_headless_chromium(batch, tmp_path, page):
+    import subprocess
+    import matplotlib.image as mpimg
+    import numpy as np
+    exe = _chromium()
+    if exe is None: pytest.skip("no Chromium on this machine")
+    shot = tmp_path / "shot.png"
+    subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1400,1400",
+                    f"--screenshot={shot}", (batch.run_dir / page).as_uri()], capture_output=True, timeout=120)
+    img = mpimg.imread(shot)[..., :3]
+    line_blue = np.abs(img - np.array([31, 119, 180]) / 255).max(axis=-1) < 0.12   # matplotlib's first line colour
+    assert line_blue.sum() > 50, f"no plot line visible in the screenshot of {page}"
