@@ -96,3 +96,17 @@ def test_makefile_demo_matches_trading_kit_demo():
     args = re.search(r"^DEMO_ARGS \?= (.*)$", mk, re.M).group(1)
     assert "--sample" in args and re.findall(r"-p (\S+)", args) == DEMO_OVERRIDES
     assert re.search(r"^demo: install\n\t\$\(BIN\)/trading-kit run \$\(DEMO_ARGS\)", mk, re.M)
+
+
+@pytest.mark.slow
+def test_demo_runs_every_sample_ticker(tmp_path):
+    for m in ("features", "labels", "models", "training", "evaluation"):
+        pytest.importorskip(f"trading_kit.{m}")
+    r = run("demo", "--output-dir", tmp_path, "--run-id", "demo", "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    s = pd.read_csv(tmp_path / "demo" / "summary.csv")
+    assert set(s["ticker"]) == {"MSFT", "SPX", "GOOG", "EURUSD:1h"} and (s["status"] == "ok").all()
+    for d in ("MSFT", "SPX", "GOOG", "EURUSD_1h"):
+        for f in ("report.html", "metrics.json", "checkpoint/model.safetensors", "checkpoint/scaler.json"):
+            assert (tmp_path / "demo" / d / f).is_file(), (d, f)
+    assert f"summary: {tmp_path / 'demo' / 'index.html'}" in r.stdout
