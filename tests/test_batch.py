@@ -254,3 +254,20 @@ def test_pages_render_their_plots_in_headless_chromium(batch, tmp_path, page):
     img = mpimg.imread(shot)[..., :3]
     line_blue = np.abs(img - np.array([31, 119, 180]) / 255).max(axis=-1) < 0.12   # matplotlib's first line colour
     assert line_blue.sum() > 50, f"no plot line visible in the screenshot of {page}"
+
+
+def test_kernel_runs_this_interpreter(tmp_path):
+    import sys
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("ticker = 'X'\noutput_dir = '.'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import json, sys, pathlib, trading_kit\n"
+                                  "pathlib.Path(output_dir, 'metrics.json').write_text(json.dumps({'python': sys.executable, "
+                                  "'kit': trading_kit.__file__}))")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    res = run_batch(["X"], tmp_path / "t.ipynb", output_dir=tmp_path / "o", progress=False)
+    m = json.loads((res.run_dir / "X" / "metrics.json").read_text())
+    assert m["python"] == sys.executable
+    import trading_kit
+    assert m["kit"] == trading_kit.__file__
+    assert json.loads((res.run_dir / "run.json").read_text())["kernel"] == {"name": "python3", "python": sys.executable}
