@@ -271,3 +271,20 @@ def test_kernel_runs_this_interpreter(tmp_path):
     import trading_kit
     assert m["kit"] == trading_kit.__file__
     assert json.loads((res.run_dir / "run.json").read_text())["kernel"] == {"name": "python3", "python": sys.executable}
+
+
+def test_interrupt_keeps_finished_tickers(tmp_path, monkeypatch):
+    import trading_kit.batch as batch_mod
+    real = batch_mod.run_ticker
+    def run_then_interrupt(spec, **kw):
+        if spec == "GOOG": raise KeyboardInterrupt
+        return real(spec, **kw)
+    monkeypatch.setattr(batch_mod, "run_ticker", run_then_interrupt)
+    with pytest.raises(KeyboardInterrupt, match="--resume"):
+        run_batch(["MSFT", "GOOG", "SPX"], MINI, {"seed": 1}, tmp_path, run_id="i", progress=False)
+    run_dir = tmp_path / "i"
+    assert list(pd.read_csv(run_dir / "summary.csv")["ticker"]) == ["MSFT"]
+    assert json.loads((run_dir / "run.json").read_text())["interrupted"] is True
+    monkeypatch.setattr(batch_mod, "run_ticker", real)
+    res = run_batch(["MSFT", "GOOG", "SPX"], MINI, {"seed": 1}, tmp_path, run_id="i", resume=True, progress=False)
+    assert res.ok and [s.get("skipped", False) for s in res.statuses] == [True, False, False]
