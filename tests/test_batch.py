@@ -288,3 +288,13 @@ def test_interrupt_keeps_finished_tickers(tmp_path, monkeypatch):
     monkeypatch.setattr(batch_mod, "run_ticker", real)
     res = run_batch(["MSFT", "GOOG", "SPX"], MINI, {"seed": 1}, tmp_path, run_id="i", resume=True, progress=False)
     assert res.ok and [s.get("skipped", False) for s in res.statuses] == [True, False, False]
+
+
+def test_real_template_walk_forward(tmp_path):
+    _need_pipeline()
+    res = run_batch(["GOOG"], params={**TINY, "walk_forward": True, "wf_folds": 3}, output_dir=tmp_path, progress=False)
+    assert res.ok, res.statuses[0]["error"]
+    wf = pd.DataFrame(json.loads((res.run_dir / "GOOG" / "metrics.json").read_text())["walk_forward"])
+    assert len(wf) == 3 and (wf["test_bars"] > 0).all()
+    assert (pd.to_datetime(wf["test_start"]).iloc[1:].to_numpy() > pd.to_datetime(wf["test_end"]).iloc[:-1].to_numpy()).all()
+    assert ((wf["edge"] - (wf["model_accuracy"] - wf["majority_accuracy"])).abs() < 1e-12).all()
