@@ -203,3 +203,24 @@ def test_plot_history_returns_a_figure(msft):
     from matplotlib.figure import Figure
     assert isinstance(fig, Figure) and len(fig.axes) == 4
     assert [ln.get_label() for ln in fig.axes[0].lines][:2] == ["train_loss", "val_loss"]
+
+
+@pytest.mark.parametrize("schedule,loss,clip", [("cyclic", "focal", "value"), ("plateau", "ce", "norm"),
+                                                ("constant", "focal", None)])
+def test_resume_restores_scheduler_and_optimizer_state(schedule, loss, clip, tmp_path):
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(120, 10, 4, generator=g), torch.randint(0, 3, (120,), generator=g)
+    train, val = Tensors(x[:90], y[:90]), Tensors(x[90:], y[90:])
+    kw = dict(epochs=5, batch_size=16, seed=1, progress=False, patience=0, schedule=schedule, loss=loss, clip=clip,
+              lr=3e-3)
+    seed_everything(1)
+    full = fit(get_model("gru", 4, hidden=8, layers=1), train, val, checkpoint_dir=tmp_path / "a", **kw)
+
+    def stop(epoch, row, model):
+        if epoch == 2: raise KeyboardInterrupt
+    seed_everything(1)
+    fit(get_model("gru", 4, hidden=8, layers=1), train, val, checkpoint_dir=tmp_path / "b", on_epoch_end=stop, **kw)
+    resumed = fit(get_model("gru", 4, hidden=8, layers=1), train, val, checkpoint_dir=tmp_path / "b", resume=True, **kw)
+    pd.testing.assert_frame_equal(resumed.history, full.history)
+    assert {f.name for f in (tmp_path / "b" / "state").iterdir()} == {
+        "model.safetensors", "optimizer.safetensors", "rng.safetensors", "trainer.json"}
