@@ -156,4 +156,5 @@ def test_sweep_counts_trials_and_matches_single_runs(msft):
     one = run_backtest(goog, above & (rsi < 50), ~above | (rsi > 70), sizing="percent", stop_atr=None, ticker="GOOG")
     row = sw.table.query("ticker == 'GOOG' and fast == 8 and rsi_entry == 50").iloc[0]
     assert one.equity.iloc[-1] == pytest.approx(1000 * (1 + row.total_return), rel=1e-6)
+    assert len(one.trades) == row.n_trades   # same trades, not just the same final equity
     with pytest.raises(ConfigError): sweep_macd_rsi(msft, fast=(30,), slow=(26,))
