@@ -13,11 +13,11 @@ import numpy as np
 
 # "cold" means numba compiles the kit's kernels: drop their on-disk cache before importing them
 import trading_kit
-for f in glob.glob(os.path.join(os.path.dirname(trading_kit.__file__), "__pycache__", "backtest.*.nb[ic]")): os.remove(f)
+for f in glob.glob(os.path.join(os.path.dirname(trading_kit.__file__), "__pycache__", "sweeps.*.nb[ic]")): os.remove(f)
 
 warnings.filterwarnings("ignore")  # numba's pending-deprecation chatter from vectorbt's indicators
 
-from trading_kit.backtest import sweep_macd_rsi
+from trading_kit.sweeps import sweep_macd_rsi
 from trading_kit.data import load_ohlcv
 
 GRID = dict(fast=tuple(range(3, 22, 2)),             # 10

@@ -8,7 +8,8 @@ from scipy import stats
 
 from trading_kit.core import ConfigError, DataError
 from trading_kit.backtest import (Signals, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
-                                  probabilistic_sharpe, run_backtest, signals_from_predictions, sweep_macd_rsi)
+                                  probabilistic_sharpe, run_backtest, signals_from_predictions)
+from trading_kit.sweeps import sweep_macd_rsi
 from trading_kit.data import load_ohlcv
 
 FEE, SLIP = 5e-4, 5e-4
@@ -146,8 +147,10 @@ def test_sweep_counts_trials_and_matches_single_runs(msft):
     sw = sweep_macd_rsi({"MSFT": msft, "GOOG": goog}, **kw)
     assert sw.n_trials == 8 and len(sw.table) == 8
     assert (sw.table["dsr"] <= sw.table["psr"] + 1e-12).all()
-    chunked = sweep_macd_rsi({"MSFT": msft, "GOOG": goog}, max_cells=len(msft), **kw)   # one column per call
-    pd.testing.assert_frame_equal(chunked.table, sw.table)
+    # the vectorbt engine (Portfolio.from_signals), in chunks of one column or in one call, gives the same table
+    for cells in (len(msft), None):
+        vb = sweep_macd_rsi({"MSFT": msft, "GOOG": goog}, engine="vectorbt", max_cells=cells, benchmark=False, **kw)
+        pd.testing.assert_frame_equal(vb.table, sw.table, check_exact=False, rtol=1e-7, atol=1e-10)
     assert set(sw.benchmark.index) == {"MSFT", "GOOG"}
     import vectorbt as vbt
     m = vbt.MACD.run(goog.close, fast_window=8, slow_window=26, signal_window=9, macd_ewm=True, signal_ewm=True)
