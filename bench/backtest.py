@@ -5,9 +5,9 @@ warm (second call) combinations/s of the vectorised `sweep_macd_rsi` (default nu
 vectorbt engine (Portfolio.from_signals over chunks) warm, and for each the one-by-one rate: a random
 sample of combinations, each run alone through the same function, timed and EXTRAPOLATED to all
 combinations. Peak memory (max RSS) too. Not a test: figures depend on the machine (and on other work
-on it); run: .venv/bin/python bench/backtest.py [--sample 30] [--max-cells 4000000] [--no-vectorbt]
+on it); run: .venv/bin/python bench/backtest.py [--sample 30] [--max-cells 2000000] [--no-vectorbt]
 """
-import argparse, glob, os, resource, sys, time, warnings
+import argparse, glob, os, resource, subprocess, sys, time, warnings
 
 import numpy as np
 
@@ -70,9 +70,14 @@ def bench(name, df, sample, max_cells, vectorbt_engine, seed=0):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--sample", type=int, default=30)
-    ap.add_argument("--max-cells", type=int, default=4_000_000)
+    ap.add_argument("--max-cells", type=int, default=2_000_000)
+    ap.add_argument("--only", choices=["MSFT", "EURUSD"], default=None)
     ap.add_argument("--no-vectorbt", action="store_true", help="skip the (slower) vectorbt-engine timing")
     a = ap.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible")
-    bench("MSFT", load_ohlcv("MSFT"), a.sample, a.max_cells, not a.no_vectorbt)
-    bench("EURUSD", load_ohlcv("EURUSD", interval="1h"), a.sample, a.max_cells, not a.no_vectorbt)
+    if a.only is None:  # each dataset in a fresh process: its own cold start and its own peak memory
+        print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs visible", flush=True)
+        for name in ("MSFT", "EURUSD"):
+            subprocess.run([sys.executable, __file__, "--only", name, *sys.argv[1:]], check=True)
+    else:
+        df = load_ohlcv("MSFT") if a.only == "MSFT" else load_ohlcv("EURUSD", interval="1h")
+        bench(a.only, df, a.sample, a.max_cells, not a.no_vectorbt)
