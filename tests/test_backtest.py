@@ -161,3 +161,22 @@ def test_sweep_counts_trials_and_matches_single_runs(msft):
     assert one.equity.iloc[-1] == pytest.approx(1000 * (1 + row.total_return), rel=1e-6)
     assert len(one.trades) == row.n_trades   # same trades, not just the same final equity
     with pytest.raises(ConfigError): sweep_macd_rsi(msft, fast=(30,), slow=(26,))
+
+
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 100_000), p=st.floats(0.01, 0.3), fill=st.sampled_from(["next_open", "next_close"]))
+def test_every_fill_is_on_a_bar_after_its_signal(seed, p, fill):
+    "Random signals: each entry/exit order sits exactly one bar after a signal bar that asked for it."
+    df = load_ohlcv("GOOG").iloc[-400:]
+    rng = np.random.default_rng(seed)
+    e = pd.Series(rng.random(len(df)) < p, df.index); x = pd.Series(rng.random(len(df)) < p, df.index) & ~e
+    res = run_backtest(df, e, x, sizing="percent", stop_atr=None, fill=fill)
+    pos = df.index.get_indexer(res.orders.index)
+    assert (pos >= 1).all()
+    ent = res.orders["reason"].to_numpy() == "entry"
+    assert e.to_numpy()[pos[ent] - 1].all() and x.to_numpy()[pos[~ent] - 1].all()
+    px = (df.open if fill == "next_open" else df.close).to_numpy()[pos]
+    assert np.allclose(res.orders["price"].to_numpy(), px)
