@@ -1,0 +1,182 @@
+"Backtest timing, accounting against a plain loop, luck-adjusted metrics, sweeps and buy-and-hold."
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from trading_kit.core import ConfigError, DataError
+from trading_kit.backtest import (Signals, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
+                                  probabilistic_sharpe, run_backtest, signals_from_predictions)
+from trading_kit.sweeps import sweep_macd_rsi
+from trading_kit.data import load_ohlcv
+
+FEE, SLIP = 5e-4, 5e-4
+
+
+@pytest.fixture(scope="module")
+def msft():
+    return load_ohlcv("MSFT").iloc[-1500:]
+
+
+def _sma_signals(df, a=10, b=30):
+    f, s = df.close.rolling(a).mean(), df.close.rolling(b).mean()
+    return f > s, f <= s
+
+
+def _plain_loop(df, entries, exits, cash=1000.0, fee=FEE, slip=SLIP):
+    "All-in long-only: a signal at bar t fills at bar t+1's open, slippage against us, fees on traded value."
+    o, c = df.open.to_numpy(), df.close.to_numpy()
+    e, x = entries.to_numpy(), exits.to_numpy()
+    units, trades, entry_t = 0.0, [], None
+    for i in range(1, len(df)):
+        if units > 0 and x[i - 1]:
+            px = o[i] * (1 - slip)
+            cash += units * px * (1 - fee)
+            trades.append((entry_t, df.index[i])); units = 0.0
+        elif units == 0 and e[i - 1] and not x[i - 1]:
+            px = o[i] * (1 + slip)
+            units = cash / (px * (1 + fee))
+            cash -= units * px * (1 + fee); entry_t = df.index[i]
+    return cash + units * c[-1], trades
+
+
+def test_sma_cross_matches_plain_loop(msft):
+    e, x = _sma_signals(msft)
+    res = run_backtest(msft, e, x, sizing="percent", stop_atr=None, ticker="MSFT")
+    final, trades = _plain_loop(msft, e, x)
+    assert res.equity.iloc[-1] == pytest.approx(final, rel=1e-6)
+    closed = res.trades[res.trades["Status"] == "Closed"]
+    got = list(zip(closed["Entry Timestamp"], closed["Exit Timestamp"]))
+    assert got == trades and len(trades) > 10
+    assert res.settings["loop_final_equity"] == pytest.approx(res.equity.iloc[-1], rel=1e-9)
+
+
+def test_fills_come_after_the_signal_bar(msft):
+    e, x = _sma_signals(msft)
+    res = run_backtest(msft, e, x, sizing="percent", stop_atr=None)
+    first_signal = e[e].index[0]
+    first_fill = res.orders.index[0]
+    assert first_fill == msft.index[msft.index.get_loc(first_signal) + 1]
+    assert res.orders["fill_price"].iloc[0] == pytest.approx(msft.open[first_fill] * (1 + SLIP))
+    shifted = run_backtest(msft, e.shift(1, fill_value=False), x.shift(1, fill_value=False), sizing="percent", stop_atr=None)
+    assert shifted.orders.index[0] == msft.index[msft.index.get_loc(first_fill) + 1]
+    assert shifted.equity.iloc[-1] != pytest.approx(res.equity.iloc[-1], rel=1e-9)
+    nxt_close = run_backtest(msft, e, x, sizing="percent", stop_atr=None, fill="next_close")
+    assert nxt_close.orders["fill_price"].iloc[0] == pytest.approx(msft.close[first_fill] * (1 + SLIP))
+
+
+def test_signal_on_last_bar_fills_nothing(msft):
+    last = pd.Series(False, msft.index); last.iloc[-1] = True
+    for sizing, kw in (("percent", dict(stop_atr=None)), ("risk", {})):
+        res = run_backtest(msft, last, ~last, sizing=sizing, **kw)
+        assert len(res.orders) == 0 and res.metrics["n_trades"] == 0
+        assert (res.equity == 1000.0).all()
+
+
+def test_buy_and_hold_beside_every_result(msft):
+    e, x = _sma_signals(msft)
+    res = run_backtest(msft, e, x)
+    assert set(res.benchmark_metrics) == set(res.metrics)
+    units = 1000.0 / (msft.open.iloc[1] * (1 + SLIP) * (1 + FEE))   # bought at bar 1's open, like any signal on bar 0
+    assert res.benchmark_metrics["final_equity"] == pytest.approx(units * msft.close.iloc[-1], rel=1e-6)
+    assert list(res.table().columns) == ["strategy", "buy_and_hold"]
+
+
+def test_psr_dsr_mintrl_against_hand_computed():
+    phi = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))
+    # SR 0.1 per bar, 253 bars, skew -0.5, kurtosis 5: z = 0.1 sqrt(252) / sqrt(1 + 0.05 + 0.01)
+    z = 0.1 * math.sqrt(252) / math.sqrt(1.06)
+    assert probabilistic_sharpe(0.1, 253, -0.5, 5.0) == pytest.approx(phi(z), abs=1e-12)
+    assert phi(z) == pytest.approx(0.93845, abs=1e-4)   # z = 1.5419 from a normal table
+    # expected max Sharpe of 100 trials with sd 0.05: 0.05 ((1-g) z(0.99) + g z(1 - 1/(100 e)))
+    g = 0.5772156649015329
+    sr0 = 0.05 * ((1 - g) * stats.norm.ppf(0.99) + g * stats.norm.ppf(1 - 1 / (100 * math.e)))
+    assert expected_max_sharpe(100, 0.05) == pytest.approx(sr0, rel=1e-9)
+    assert sr0 == pytest.approx(0.1266, abs=1e-3)
+    dsr = deflated_sharpe(0.1, 253, -0.5, 5.0, n_trials=100, sr_std=0.05)
+    assert dsr == pytest.approx(phi((0.1 - sr0) * math.sqrt(252) / math.sqrt(1.06)), abs=1e-12)
+    assert dsr < 0.5 < probabilistic_sharpe(0.1, 253, -0.5, 5.0)
+    assert min_track_record(0.1, -0.5, 5.0) == pytest.approx(1 + 1.06 * (1.6448536269514722 / 0.1) ** 2, rel=1e-9)
+    assert min_track_record(-0.1) == math.inf
+
+
+def test_metrics_moments_and_sharpe_match_scipy():
+    rng = np.random.default_rng(0)
+    r = rng.standard_t(5, 500) * 0.01 + 0.0005
+    eq = pd.Series(1000 * np.cumprod(1 + r), pd.date_range("2020-01-01", periods=500, freq="D"))
+    m = performance_metrics(eq, 1000.0, periods_per_year=252)
+    assert m["skew"] == pytest.approx(stats.skew(r), rel=1e-9)
+    assert m["kurtosis"] == pytest.approx(stats.kurtosis(r, fisher=False), rel=1e-9)
+    assert m["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(252), rel=1e-9)
+    assert m["psr"] == pytest.approx(probabilistic_sharpe(r.mean() / r.std(ddof=1), 500, stats.skew(r), stats.kurtosis(r, fisher=False)))
+    assert m["max_drawdown"] == pytest.approx((eq / np.maximum.accumulate(np.r_[1000, eq])[1:] - 1).min(), rel=1e-9)
+
+
+def test_signals_from_predictions_rules():
+    idx = pd.date_range("2024-01-01", periods=3)
+    p = pd.DataFrame({"p_down": [.1, .6, .3], "p_neutral": [.3, .2, .3], "p_up": [.6, .2, .4]}, idx)
+    assert signals_from_predictions(p).entries.tolist() == [True, False, True]
+    assert signals_from_predictions(p, "threshold", 0.2).entries.tolist() == [True, False, False]
+    s = signals_from_predictions(p, "argmax", allow_short=True)
+    assert s.short_entries.tolist() == [False, True, False] and not (s.entries & s.short_entries).any()
+    with pytest.raises(ConfigError, match="p_up"): signals_from_predictions(p.drop(columns="p_up"))
+    with pytest.raises(ConfigError, match="rule"): signals_from_predictions(p, "vibes")
+
+
+def test_short_signals_and_stops_book_consistently(msft):
+    e, x = _sma_signals(msft, 5, 20)
+    res = run_backtest(msft, Signals(e, x, x, e), stop_pct=0.03, stop_atr=None, sizing="percent", size=0.5)
+    assert (res.orders["units"] < 0).any() and (res.orders["reason"] == "stop").any()
+    assert res.settings["loop_final_equity"] == pytest.approx(res.equity.iloc[-1], rel=1e-9)
+
+
+def test_bad_inputs_raise_clear_errors(msft):
+    e, x = _sma_signals(msft)
+    with pytest.raises(ConfigError, match="sizing"): run_backtest(msft, e, x, sizing="yolo")
+    with pytest.raises(ConfigError, match="needs a stop"): run_backtest(msft, e, x, stop_atr=None)
+    with pytest.raises(ConfigError, match="fill"): run_backtest(msft, e, x, fill="same_bar")
+    alien = pd.Series(True, pd.date_range("1900-01-01", periods=3))
+    with pytest.raises(DataError, match="entries"): run_backtest(msft, alien)
+
+
+def test_sweep_counts_trials_and_matches_single_runs(msft):
+    goog = load_ohlcv("GOOG").iloc[-800:]
+    kw = dict(fast=(8, 12), slow=(26,), signal=(9,), rsi_window=(14,), rsi_entry=(50, 60), rsi_exit=(70,))
+    sw = sweep_macd_rsi({"MSFT": msft, "GOOG": goog}, **kw)
+    assert sw.n_trials == 8 and len(sw.table) == 8
+    assert (sw.table["dsr"] <= sw.table["psr"] + 1e-12).all()
+    # the vectorbt engine (Portfolio.from_signals), in chunks of one column or in one call, gives the same table
+    for cells in (len(msft), None):
+        vb = sweep_macd_rsi({"MSFT": msft, "GOOG": goog}, engine="vectorbt", max_cells=cells, benchmark=False, **kw)
+        pd.testing.assert_frame_equal(vb.table, sw.table, check_exact=False, rtol=1e-7, atol=1e-10)
+    assert set(sw.benchmark.index) == {"MSFT", "GOOG"}
+    import vectorbt as vbt
+    m = vbt.MACD.run(goog.close, fast_window=8, slow_window=26, signal_window=9, macd_ewm=True, signal_ewm=True)
+    rsi = vbt.RSI.run(goog.close, window=14).rsi
+    above = m.macd > m.signal
+    one = run_backtest(goog, above & (rsi < 50), ~above | (rsi > 70), sizing="percent", stop_atr=None, ticker="GOOG")
+    row = sw.table.query("ticker == 'GOOG' and fast == 8 and rsi_entry == 50").iloc[0]
+    assert one.equity.iloc[-1] == pytest.approx(1000 * (1 + row.total_return), rel=1e-6)
+    assert len(one.trades) == row.n_trades   # same trades, not just the same final equity
+    with pytest.raises(ConfigError): sweep_macd_rsi(msft, fast=(30,), slow=(26,))
+
+
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 100_000), p=st.floats(0.01, 0.3), fill=st.sampled_from(["next_open", "next_close"]))
+def test_every_fill_is_on_a_bar_after_its_signal(seed, p, fill):
+    "Random signals: each entry/exit order sits exactly one bar after a signal bar that asked for it."
+    df = load_ohlcv("GOOG").iloc[-400:]
+    rng = np.random.default_rng(seed)
+    e = pd.Series(rng.random(len(df)) < p, df.index); x = pd.Series(rng.random(len(df)) < p, df.index) & ~e
+    res = run_backtest(df, e, x, sizing="percent", stop_atr=None, fill=fill)
+    pos = df.index.get_indexer(res.orders.index)
+    assert (pos >= 1).all()
+    ent = res.orders["reason"].to_numpy() == "entry"
+    assert e.to_numpy()[pos[ent] - 1].all() and x.to_numpy()[pos[~ent] - 1].all()
+    px = (df.open if fill == "next_open" else df.close).to_numpy()[pos]
+    assert np.allclose(res.orders["price"].to_numpy(), px)

@@ -1,0 +1,226 @@
+"Models + trainer: overfit sanity, sample-data training, checkpoint round trip, determinism, resume, bad input."
+import copy, json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch.utils.data import Dataset
+
+from trading_kit.core import ConfigError, DataError, seed_everything
+from trading_kit.data import load_ohlcv
+from trading_kit.models import MODELS, get_model
+from trading_kit.training import (fit, predict_proba, predict_logits, save_checkpoint, load_checkpoint,
+                                  plot_history, FitResult)
+
+torch.set_num_threads(1)
+
+# small sizes so each model trains in a fraction of a second
+SMALL = {"lstm": dict(hidden=16, layers=1), "gru": dict(hidden=16, layers=1), "gru_lstm": dict(hidden=16, layers=1, short=4),
+         "cnn_lstm": dict(hidden=16, layers=1, channels=16), "attention_cnn_lstm": dict(hidden=16, layers=1, channels=16),
+         "transformer": dict(d_model=16, heads=2, layers=1), "cnn_transformer": dict(d_model=16, heads=2, layers=1),
+         "linear": {}}
+
+
+def test_every_model_is_covered():
+    assert set(SMALL) == set(MODELS)
+
+
+class Tensors(Dataset):
+    "A dataset over in-memory tensors (x (n, seq, f) float32, y (n,) int64)."
+    def __init__(self, x, y): self.x, self.y = torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.int64)
+    def __len__(self): return len(self.y)
+    def __getitem__(self, i): return self.x[i], self.y[i]
+
+
+class Windows(Dataset):
+    "Past-only windows over a (T, F) array: item i is X[p-window+1 : p+1], y[p] with p = positions[i]."
+    def __init__(self, X, y, positions, window):
+        self.X, self.y, self.positions, self.window = X, y, positions, window
+    def __len__(self): return len(self.positions)
+    def __getitem__(self, i):
+        p = self.positions[i]
+        return torch.from_numpy(self.X[p - self.window + 1: p + 1]), torch.tensor(self.y[p])
+
+
+@pytest.fixture(scope="module")
+def msft():
+    "MSFT daily: 4 past-only features, 3-class labels from the 5-bar forward return, chronological split with purge."
+    df = load_ohlcv("MSFT").iloc[-1200:]
+    c = df["close"]
+    lr = np.log(c).diff()
+    z = lambda s, w: (s - s.rolling(w).mean()) / s.rolling(w).std()
+    feats = pd.DataFrame({"logret": lr * 50, "z_close20": z(c, 20), "z_vol20": z(np.log(df["volume"]), 20),
+                          "range": (df["high"] - df["low"]) / c * 20}).astype("float32")
+    fwd = c.shift(-5) / c - 1  # test-local label: the only future-reading line
+    y = np.where(fwd > 0.005, 2, np.where(fwd < -0.005, 0, 1)).astype(np.int64)
+    ok = feats.notna().all(1).to_numpy() & fwd.notna().to_numpy()
+    X = np.nan_to_num(feats.to_numpy(), nan=0.0)
+    window, purge = 30, 5
+    first = int(np.argmax(ok)) + window  # first end bar whose whole window is past warm-up
+    ends = np.arange(first, len(df))[ok[first:]]
+    n_tr = int(len(ends) * 0.7)
+    train_pos, val_pos = ends[:n_tr], ends[n_tr + purge:]
+    assert train_pos.max() + purge < val_pos.min()
+    return Windows(X, y, train_pos, window), Windows(X, y, val_pos, window), list(feats.columns)
+
+
+def _random_batch(n=16, seq=8, f=24, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return Tensors(torch.randn(n, seq, f, generator=g), torch.arange(n) % 3)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_overfits_one_batch(name):
+    ds = _random_batch()
+    seed_everything(0)
+    model = get_model(name, 24, **SMALL[name], **({} if name == "linear" else {"dropout": 0.0}))
+    res = fit(model, ds, epochs=200, batch_size=16, lr=1e-2, weight_decay=0.0, schedule="constant", clip=None,
+              patience=0, progress=False)
+    acc = (predict_proba(res.model, ds).argmax(1) == ds.y.numpy()).mean()
+    assert acc == 1.0, f"{name} reached only {acc:.2f} on one memorisable batch"
+    assert res.history["train_loss"].iloc[-1] < res.history["train_loss"].iloc[0] / 5
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_two_epochs_on_sample_data_and_checkpoint_round_trip(name, msft, tmp_path, monkeypatch):
+    train, val, features = msft
+    seed_everything(1)
+    model = get_model(name, len(features), **SMALL[name])
+    res = fit(model, train, val, epochs=2, batch_size=64, progress=False, class_weights="balanced")
+    assert isinstance(res, FitResult) and res.device.type == "cpu" and res.amp_dtype is None
+    h = res.history
+    assert list(h["epoch"]) == [0, 1]
+    assert np.isfinite(h[["train_loss", "val_loss", "train_acc", "val_acc", "val_f1", "grad_norm", "lr"]].to_numpy()).all()
+    assert h["val_acc"].between(0, 1).all() and (h["grad_norm"] > 0).all()
+    p = predict_proba(res.model, val)
+    assert p.shape == (len(val), 3) and np.allclose(p.sum(1), 1.0) and (p >= 0).all()
+
+    extra = {"features": features, "label": {"horizon": 5, "threshold": 0.005}, "scaler": {"kind": "none"},
+             "span": [str(pd.Timestamp("2013-01-01")), "2017-11-10"], "metrics": {"val_acc": h["val_acc"].iloc[-1]}}
+    save_checkpoint(tmp_path, res.model, name, extra)
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("load_checkpoint must not unpickle"))
+    model2, cfg = load_checkpoint(tmp_path)
+    assert cfg["model"] == name and cfg["hparams"] == res.model.hparams and cfg["extra"]["features"] == features
+    np.testing.assert_array_equal(predict_logits(model2, val), predict_logits(res.model, val))
+
+
+def _run(train, val, seed, **kw):
+    seed_everything(seed)
+    res = fit(get_model("cnn_lstm", 4, **SMALL["cnn_lstm"]), train, val, epochs=2, seed=seed, progress=False, **kw)
+    return res, predict_proba(res.model, val)
+
+
+def test_same_seed_same_numbers_on_cpu(msft):
+    train, val, _ = msft
+    (a, pa), (b, pb), (c, pc) = _run(train, val, 7), _run(train, val, 7), _run(train, val, 8)
+    pd.testing.assert_frame_equal(a.history, b.history)
+    np.testing.assert_array_equal(pa, pb)
+    assert not np.array_equal(pa, pc)
+
+
+def test_resume_continues_exactly_and_interrupt_keeps_best(msft, tmp_path):
+    train, val, _ = msft
+    kw = dict(epochs=4, batch_size=64, seed=3, progress=False, patience=0, schedule="cosine", clip="adaptive")
+    seed_everything(3)
+    full = fit(get_model("gru", 4, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "full", **kw)
+
+    def stop_after_epoch_1(epoch, row, model):
+        if epoch == 1: raise KeyboardInterrupt
+    seed_everything(3)
+    part = fit(get_model("gru", 4, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "part",
+               on_epoch_end=stop_after_epoch_1, **kw)
+    assert part.interrupted and len(part.history) == 2
+    best, _ = load_checkpoint(tmp_path / "part")  # the interrupted run's best weights are on disk and in the result
+    np.testing.assert_array_equal(predict_logits(best, val), predict_logits(part.model, val))
+
+    seed_everything(99)  # a different init: resume must overwrite it with the saved state
+    resumed = fit(get_model("gru", 4, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "part", resume=True, **kw)
+    assert not resumed.interrupted and len(resumed.history) == 4
+    pd.testing.assert_frame_equal(resumed.history, full.history)
+    np.testing.assert_array_equal(predict_logits(resumed.model, val), predict_logits(full.model, val))
+    assert resumed.best_epoch == full.best_epoch
+
+
+def test_early_stopping_restores_a_deep_copy_of_the_best_epoch():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(96, 6, 3, generator=g)
+    y = (x[:, -1, 0] > 0).long() * 2        # train: up when the last bar's feature 0 is positive
+    train, val = Tensors(x[:64], y[:64]), Tensors(x[64:], 2 - y[64:])  # val: the opposite rule
+    snaps = {}
+    seed_everything(0)
+    res = fit(get_model("linear", 3), train, val, epochs=6, batch_size=16, lr=5e-2, schedule="constant", patience=0,
+              progress=False, on_epoch_end=lambda e, row, m: snaps.__setitem__(e, copy.deepcopy(m.state_dict())))
+    last = max(snaps)
+    assert res.best_epoch < last, "the setup must make the last epoch worse than the best one"
+    assert res.history["val_loss"].idxmin() == res.best_epoch and res.history["best"].sum() >= 1
+    state = res.model.state_dict()
+    for k in state:
+        torch.testing.assert_close(state[k], snaps[res.best_epoch][k], rtol=0, atol=0)
+    assert any(not torch.equal(state[k], snaps[last][k]) for k in state)
+
+
+def test_patience_stops_early():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(64, 6, 3, generator=g)
+    train, val = Tensors(x[:32], (x[:32, -1, 0] > 0).long()), Tensors(x[32:], 1 - (x[32:, -1, 0] > 0).long())
+    res = fit(get_model("linear", 3), train, val, epochs=30, batch_size=8, lr=5e-2, patience=2, progress=False)
+    assert res.stopped_early and len(res.history) == res.best_epoch + 3
+
+
+def test_bad_input_raises_clear_errors(msft, tmp_path):
+    train, _, _ = msft
+    with pytest.raises(ConfigError, match="unknown model 'lstmm'"):
+        get_model("lstmm", 4)
+    with pytest.raises(DataError, match=r"expects \(seq_len, 7\)"):
+        fit(get_model("lstm", 7), train, epochs=1, progress=False)
+    with pytest.raises(DataError, match="labels outside 0..2"):
+        fit(get_model("linear", 3), Tensors(torch.zeros(4, 5, 3), torch.tensor([0, 1, -1, 2])), epochs=1, progress=False)
+    with pytest.raises(DataError, match="train dataset is empty"):
+        fit(get_model("linear", 3), Tensors(torch.zeros(0, 5, 3), torch.zeros(0)), epochs=1, progress=False)
+    with pytest.raises(ConfigError, match="unknown loss"):
+        fit(get_model("linear", 4), train, loss="hinge", progress=False)
+    m = get_model("linear", 4)
+    with pytest.raises(ConfigError, match="JSON-serialisable"):
+        save_checkpoint(tmp_path / "a", m, extra={"scaler": object()})
+    save_checkpoint(tmp_path / "b", m)
+    cfg = json.loads((tmp_path / "b" / "config.json").read_text())
+    cfg["hparams"]["n_features"] = 5
+    (tmp_path / "b" / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(DataError, match="does not fit model 'linear'"):
+        load_checkpoint(tmp_path / "b")
+    with pytest.raises(ConfigError, match="no checkpoint in"):
+        load_checkpoint(tmp_path / "missing")
+    with pytest.raises(ConfigError, match="holds no training state"):
+        fit(get_model("linear", 4), train, checkpoint_dir=tmp_path / "empty", resume=True, progress=False)
+
+
+def test_plot_history_returns_a_figure(msft):
+    train, val, _ = msft
+    res = fit(get_model("linear", 4), train, val, epochs=3, progress=False)
+    fig = plot_history(res.history)
+    from matplotlib.figure import Figure
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    assert [ln.get_label() for ln in fig.axes[0].lines][:2] == ["train_loss", "val_loss"]
+
+
+@pytest.mark.parametrize("schedule,loss,clip", [("cyclic", "focal", "value"), ("plateau", "ce", "norm"),
+                                                ("constant", "focal", None)])
+def test_resume_restores_scheduler_and_optimizer_state(schedule, loss, clip, tmp_path):
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(120, 10, 4, generator=g), torch.randint(0, 3, (120,), generator=g)
+    train, val = Tensors(x[:90], y[:90]), Tensors(x[90:], y[90:])
+    kw = dict(epochs=5, batch_size=16, seed=1, progress=False, patience=0, schedule=schedule, loss=loss, clip=clip,
+              lr=3e-3)
+    seed_everything(1)
+    full = fit(get_model("gru", 4, hidden=8, layers=1), train, val, checkpoint_dir=tmp_path / "a", **kw)
+
+    def stop(epoch, row, model):
+        if epoch == 2: raise KeyboardInterrupt
+    seed_everything(1)
+    fit(get_model("gru", 4, hidden=8, layers=1), train, val, checkpoint_dir=tmp_path / "b", on_epoch_end=stop, **kw)
+    resumed = fit(get_model("gru", 4, hidden=8, layers=1), train, val, checkpoint_dir=tmp_path / "b", resume=True, **kw)
+    pd.testing.assert_frame_equal(resumed.history, full.history)
+    assert {f.name for f in (tmp_path / "b" / "state").iterdir()} == {
+        "model.safetensors", "optimizer.safetensors", "rng.safetensors", "trainer.json"}
