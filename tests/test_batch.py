@@ -6,8 +6,8 @@ import nbformat
 import pandas as pd
 import pytest
 
-from trading_kit.batch import (run_batch, is_complete, atomic_write_text, split_secret_params, default_template,
-                               latest_run_id, config_hash)
+from trading_kit.batch import run_batch, is_complete, default_template, latest_run_id, config_hash
+from trading_kit.run_outputs import atomic_write_text, split_secret_params
 from trading_kit.core import ConfigError
 
 MINI = Path(__file__).parent / "fixtures" / "mini_template.ipynb"
