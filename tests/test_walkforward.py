@@ -1,0 +1,90 @@
+"Walk-forward validation: purged folds, train-only scalers, determinism, interruption and resume."
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import trading_kit.walkforward as wfmod
+from conftest import make_bars
+from trading_kit.core import TradingKitError
+from trading_kit.labels import Scaler
+from trading_kit.walkforward import walk_forward
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def bars_feats():
+    bars = make_bars(600, start="2016-01-01", freq="B", seed=3)
+    r = np.log(bars.close).diff()
+    feats = pd.DataFrame({"ret": r, "mom5": r.rolling(5).sum(), "vol10": r.rolling(10).std()})
+    return bars, feats
+
+
+KW = dict(model="linear", window=20, train_bars=200, test_bars=80, epochs=2, n_boot=50, progress=False, ticker="T")
+
+
+def test_folds_are_purged_and_predictions_stitched_in_order(bars_feats):
+    bars, feats = bars_feats
+    wf = walk_forward(bars, feats, horizon=5, embargo=3, **KW)
+    P = wf.predictions
+    assert P.index.is_monotonic_increasing and P.index.is_unique and len(P) == wf.folds.n_test.sum()
+    pos = bars.index.get_indexer
+    for _, f in wf.folds.iterrows():
+        # the last training label reads close[train_end + 5]: strictly before the test block starts
+        assert pos([f.test_start])[0] - pos([f.train_end])[0] > 5 + 3
+    assert set(P.fold) == set(wf.folds.index)
+    bt = wf.backtest
+    assert bt.equity.index[0] == P.index[0] and bt.benchmark_metrics["total_return"] is not None
+
+
+def test_each_fold_scaler_sees_only_its_training_rows(bars_feats, monkeypatch):
+    bars, feats = bars_feats
+    seen = []
+    real_fit = Scaler.fit
+
+    def spy(self, X):
+        seen.append(len(X))
+        return real_fit(self, X)
+    monkeypatch.setattr(Scaler, "fit", spy)
+    wf = walk_forward(bars, feats, horizon=5, **KW)
+    fitted = seen[-len(wf.folds):]
+    for n_rows, (_, f) in zip(fitted, wf.folds.iterrows()):
+        assert n_rows == f.n_fit + KW["window"] - 1   # the rows the fit windows read, nothing later
+
+
+def test_same_seed_same_numbers(bars_feats):
+    bars, feats = bars_feats
+    a = walk_forward(bars, feats, seed=7, **KW)
+    b = walk_forward(bars, feats, seed=7, **KW)
+    pd.testing.assert_frame_equal(a.predictions, b.predictions)
+    assert a.summary() == b.summary()
+
+
+def test_interrupt_keeps_finished_folds_and_resume_completes(bars_feats, monkeypatch, tmp_path):
+    bars, feats = bars_feats
+    full = walk_forward(bars, feats, **KW)
+    real_fit, calls = wfmod.fit, []
+
+    def flaky(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_fit(*a, **k)
+    monkeypatch.setattr(wfmod, "fit", flaky)
+    part = walk_forward(bars, feats, state_dir=tmp_path, **KW)
+    assert part.interrupted and len(part.folds) == 1 and part.backtest is not None
+    monkeypatch.setattr(wfmod, "fit", real_fit)
+    resumed = walk_forward(bars, feats, state_dir=tmp_path, **KW)
+    assert not resumed.interrupted
+    pd.testing.assert_frame_equal(resumed.predictions, full.predictions)
+
+
+@pytest.mark.parametrize("kw,needle", [
+    (dict(purge=2), "purge"), (dict(train_bars=5000), "too few samples"),
+    (dict(val_frac=0.95), "val_frac"), (dict(model="nosuch"), "nosuch"),
+])
+def test_bad_parameters(bars_feats, kw, needle):
+    bars, feats = bars_feats
+    with pytest.raises(TradingKitError, match=needle):
+        walk_forward(bars, feats, **{**KW, **kw})
