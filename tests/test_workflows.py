@@ -70,6 +70,8 @@ def test_batch_matrix_over_tickers_runs_the_cli_and_uploads_outputs():
     summ = jobs["summary"]
     assert summ["needs"] == "run" and summ["if"] == "always()"
     assert "actions/download-artifact" in uses(summ) and any("trading-kit summarize" in r for r in runs(summ))
+    last = summ["steps"][-1]
+    assert last["uses"].startswith("actions/upload-artifact") and last["if"] == "always()"   # uploaded even after a failure
 
 
 def test_batch_secrets_only_in_environment_and_no_expressions_in_commands():
