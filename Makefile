@@ -34,11 +34,9 @@ pytest: install
 test: sync-check nbtest pytest
 
 # The main job, CPU-sized: every sample ticker at its own interval (MSFT, SPX, GOOG daily; EURUSD hourly),
-# a small model and few epochs; prints where the summary page is. Same settings as `trading-kit demo`.
-DEMO_ARGS ?= --sample --workers 2 -p model.hidden=32 -p model.layers=1 -p training.epochs=5 -p training.patience=3
-
+# a small model and few epochs (see trading_kit.cli.DEMO_OVERRIDES); prints where the summary page is.
 demo: install
-	$(BIN)/trading-kit run $(DEMO_ARGS)
+	$(BIN)/trading-kit demo $(DEMO_ARGS)
 
 bench: install
 	for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -89,13 +89,12 @@ def test_summarize_rebuilds_a_merged_run(first_run, tmp_path):
     assert len(pd.read_csv(merged / "summary.csv")) == 3 and (merged / "index.html").is_file()
 
 
-def test_makefile_demo_matches_trading_kit_demo():
+def test_makefile_demo_is_trading_kit_demo():
     import re
     from trading_kit.cli import DEMO_OVERRIDES
     mk = (ROOT / "Makefile").read_text()
-    args = re.search(r"^DEMO_ARGS \?= (.*)$", mk, re.M).group(1)
-    assert "--sample" in args and re.findall(r"-p (\S+)", args) == DEMO_OVERRIDES
-    assert re.search(r"^demo: install\n\t\$\(BIN\)/trading-kit run \$\(DEMO_ARGS\)", mk, re.M)
+    assert re.search(r"^demo: install\n\t\$\(BIN\)/trading-kit demo\b", mk, re.M)   # one source of demo settings
+    assert "labels.threshold_mode=vol" in DEMO_OVERRIDES and "training.epochs=5" in DEMO_OVERRIDES
 
 
 @pytest.mark.slow
