@@ -8,7 +8,7 @@ import pytest
 from trading_kit.core import ConfigError, load_settings
 from trading_kit.dashboard import (DataExplorer, ResearchDashboard, build_params, dashboard_defaults, data_explorer,
                                    explore_data, headline, headline_html, lookahead_verdict, params_from_widgets,
-                                   research_dashboard, show_run)
+                                   research_dashboard, run_progress, sample_intervals, show_run)
 
 TINY = {"n_boot": 100, "torch_threads": 1, "overrides": {"model.hidden": "8", "model.layers": "1"}}
 
@@ -32,6 +32,11 @@ def test_controls_start_from_settings(tmp_path):
     assert c["fees_bps"].value == cfg.backtest.fees_bps and c["slippage_bps"].value == cfg.backtest.slippage_bps
     assert set(c["ticker"].options) >= {"MSFT", "GOOG", "SPX", "EURUSD"} and c["ticker"].ensure_option is False
     assert dashboard_defaults(cfg)["horizon"] == cfg.labels.horizon
+    c["ticker"].value = "EURUSD"                       # a sample ticker brings its own interval
+    assert c["interval"].value == sample_intervals()["EURUSD"][0] == "1h"
+    c["provider"].value, c["ticker"].value, c["interval"].value = "yfinance", "MSFT", "1h"
+    c["ticker"].value = "GOOG"                         # other providers: the interval stays as chosen
+    assert c["interval"].value == "1h"
 
 
 def test_params_from_widgets_maps_every_control(tmp_path):
@@ -124,7 +129,7 @@ def finished(tmp_path_factory):
     dash = research_dashboard(output_dir=out, extra_params=TINY)
     c = dash.controls
     c["ticker"].value, c["start"].value, c["end"].value = "MSFT", "2013-01-01", ""
-    c["epochs"].value, c["seed"].value, c["fees_bps"].value = 1, 5, 2.0
+    c["epochs"].value, c["seed"].value, c["fees_bps"].value, c["walk_forward"].value = 1, 5, 2.0, True
     dash.run_button.click()
     return dash, out
 
@@ -152,6 +157,17 @@ def test_run_output_shows_verdict_figures_and_report(finished):
     assert "report.html" in html and "PSR" in html and "DSR" in html
     assert _pngs(dash.output)[:3] == ["equity", "confusion", "training"]
     assert "done" in dash.status.value and not dash.run_button.disabled
+    pr = run_progress(dash.last_dir / "notebook.ipynb")                  # every template cell ran
+    assert pr["done"] == pr["total"] > 10 and (dash.progress.value, dash.progress.max) == (pr["done"], pr["total"])
+
+
+def test_walk_forward_checkbox_reaches_the_template_and_the_headline(finished):
+    dash, _ = finished
+    wf = dash.last_metrics["walk_forward"]["summary"]
+    assert dash.last_metrics["params"]["walk_forward"] is True and wf["folds"] >= 2
+    table = headline(dash.last_metrics)["walk_forward"]
+    assert table.loc["return", "walk_forward"] == pytest.approx(wf["total_return"])
+    assert any(f"Walk-forward ({wf['folds']} folds)" in t for t in _texts(dash.output))
 
 
 def test_pipeline_failure_is_shown_as_a_message(tmp_path):
