@@ -177,7 +177,7 @@ def test_pipeline_failure_is_shown_as_a_message(tmp_path):
     assert dash.last_status["status"] == "failed"
     text = _texts(dash.output)[1]
     assert text.startswith("MSFT failed") and dash.last_status["error_type"] in text and "Traceback" not in text
-    assert "failed" in dash.status.value
+    assert "failed" in dash.status.value and _texts(dash.output)[2] == f"details: {dash.last_status['report']}"
 
 
 # --- data explorer ------------------------------------------------------------------------------------------------
