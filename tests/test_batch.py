@@ -301,3 +301,12 @@ def test_real_template_walk_forward(tmp_path):
     assert (pd.to_datetime(folds["test_start"]).iloc[1:].to_numpy() > pd.to_datetime(folds["test_end"]).iloc[:-1].to_numpy()).all()
     assert (pd.to_datetime(folds["train_end"]) < pd.to_datetime(folds["test_start"])).all()
     assert 0 <= wf["summary"]["accuracy"] <= 1 and wf["summary"]["best_baseline"]
+
+def test_resume_reruns_tickers_finished_with_another_configuration(tmp_path):
+    run_batch(["MSFT", "GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", progress=False)
+    same = run_batch(["MSFT", "GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", resume=True, progress=False)
+    assert all(s.get("skipped") for s in same.statuses)
+    other = run_batch(["MSFT"], MINI, {"seed": 2}, tmp_path, run_id="r", resume=True, progress=False)
+    st = {s["spec"]: s for s in other.statuses}
+    assert not st["MSFT"].get("skipped") and json.loads((tmp_path / "r" / "MSFT" / "metrics.json").read_text())["seed"] == 2
+    assert st["MSFT"]["config_hash"] != st["GOOG"]["config_hash"]           # the summary shows the mix, hashes say so

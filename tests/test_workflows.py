@@ -52,7 +52,7 @@ def test_batch_schedule_and_dispatch_inputs():
     wf = load("batch.yml")
     assert wf["on"]["schedule"] == [{"cron": "0 20 * * *"}]     # daily 20:00 UTC
     inputs = wf["on"]["workflow_dispatch"]["inputs"]
-    assert {"tickers", "model", "epochs"} <= set(inputs)
+    assert {"tickers", "model", "epochs", "provider"} <= set(inputs)
     assert all(not i.get("required") and i.get("default") for i in inputs.values())
 
 
@@ -64,12 +64,14 @@ def test_batch_matrix_over_tickers_runs_the_cli_and_uploads_outputs():
     assert run["env"]["TICKER"] == "${{ matrix.ticker }}"
     cmd = " ".join(runs(run))
     assert "make install" in cmd and "trading-kit run --tickers \"$TICKER\"" in cmd
-    assert '--model "$MODEL"' in cmd and '--epochs "$EPOCHS"' in cmd
+    assert '--model "$MODEL"' in cmd and '--epochs "$EPOCHS"' in cmd and '--provider "$PROVIDER"' in cmd
     up = [s for s in run["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
     assert len(up) == 1 and up[0]["with"]["path"] == "outputs/" and up[0]["if"] == "always()"
     summ = jobs["summary"]
     assert summ["needs"] == "run" and summ["if"] == "always()"
     assert "actions/download-artifact" in uses(summ) and any("trading-kit summarize" in r for r in runs(summ))
+    last = summ["steps"][-1]
+    assert last["uses"].startswith("actions/upload-artifact") and last["if"] == "always()"   # uploaded even after a failure
 
 
 def test_batch_secrets_only_in_environment_and_no_expressions_in_commands():
