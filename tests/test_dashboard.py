@@ -171,13 +171,17 @@ def test_walk_forward_checkbox_reaches_the_template_and_the_headline(finished):
 
 
 def test_pipeline_failure_is_shown_as_a_message(tmp_path):
-    dash = research_dashboard(output_dir=tmp_path, extra_params={**TINY, "overrides": {"labels.window": "5000"}})
+    dash = research_dashboard(output_dir=tmp_path, extra_params={**TINY, "overrides": {"labels.window": "5000"},
+                                                                 "news_api_key": "sekret-value-123"})
     dash.controls["start"].value, dash.controls["epochs"].value = "2016-01-01", 1
     dash.run_button.click()
     assert dash.last_status["status"] == "failed"
-    text = _texts(dash.output)[1]
-    assert text.startswith("MSFT failed") and dash.last_status["error_type"] in text and "Traceback" not in text
-    assert "failed" in dash.status.value and _texts(dash.output)[2] == f"details: {dash.last_status['report']}"
+    texts = _texts(dash.output)
+    assert texts[1] == "left out secret-named parameters: news_api_key"
+    assert texts[2].startswith("MSFT failed") and dash.last_status["error_type"] in texts[2] and "Traceback" not in texts[2]
+    assert "window=5000" in texts[2]                                           # the pipeline's own message
+    assert "failed" in dash.status.value and texts[3] == f"details: {dash.last_status['report']}"
+    assert "sekret-value-123" not in (dash.last_dir / "notebook.ipynb").read_text()
 
 
 # --- data explorer ------------------------------------------------------------------------------------------------
