@@ -110,3 +110,11 @@ def test_demo_runs_every_sample_ticker(tmp_path):
         for f in ("report.html", "metrics.json", "checkpoint/model.safetensors", "checkpoint/scaler.json"):
             assert (tmp_path / "demo" / d / f).is_file(), (d, f)
     assert f"summary: {tmp_path / 'demo' / 'index.html'}" in r.stdout
+
+
+def test_a_bad_per_ticker_parameter_fails_only_that_ticker(tmp_path):
+    r = run("run", "--tickers", "MSFT", "GOOG:3d", "--template", MINI, "--output-dir", tmp_path, "--run-id", "b",
+            "--no-progress")
+    assert r.returncode == 1 and "FAILED GOOG:3d: ConfigError: unknown interval '3d'" in r.stderr
+    s = pd.read_csv(tmp_path / "b" / "summary.csv").set_index("ticker")
+    assert s.loc["MSFT", "status"] == "ok" and "unknown interval" in s.loc["GOOG:3d", "error"]
