@@ -311,3 +311,14 @@ def test_weekly_bars_are_monday_to_friday_weeks_stamped_on_their_last_day():
     first = d.groupby(week).first()
     np.testing.assert_array_equal(w["open"].to_numpy(), first["open"].to_numpy())
     assert (w.index.dayofweek <= 4).all()
+
+
+def test_cache_never_keeps_a_hole_when_an_earlier_range_is_asked_for(tmp_path):
+    "review1: asking for a range that ends before the cached bars used to cache two islands with a silent hole between them."
+    full = make_bars(200, start="2020-01-01")
+    prov = FakeProvider(full)
+    load_ohlcv("X", "2020-04-01", "2020-05-01", provider=prov, cache_dir=tmp_path)
+    early = load_ohlcv("X", "2020-01-05", "2020-01-20", provider=prov, cache_dir=tmp_path)
+    assert (early.index[0], early.index[-1]) == (pd.Timestamp("2020-01-05"), pd.Timestamp("2020-01-20"))
+    both = load_ohlcv("X", "2020-01-05", "2020-05-01", provider=prov, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(both, validate_ohlcv(full.loc["2020-01-05":"2020-05-01"]), check_freq=False)

@@ -246,3 +246,20 @@ def test_bad_input_raises_kit_errors(bars):
 def test_list_presets_names_every_preset():
     lp = list_presets()
     assert set(lp.index) == set(FEATURE_PRESETS) and {"seed32", "macd_intraday", "rsi_intraday", "vwap", "kalman", "mtf", "intraday"} <= set(lp.index)
+
+
+def test_regime_models_reject_unknown_input_columns():
+    "review1: an unknown column name raised pandas' KeyError at fit time."
+    from trading_kit.regimes import AnomalyScore, HMMRegime
+    for cls in (AnomalyScore, HMMRegime):
+        with pytest.raises(ConfigError, match="nope"): cls(columns=["log_return", "nope"])
+    with pytest.raises(ConfigError, match="n_states"): HMMRegime(n_states=None)
+
+
+def test_intraday_bad_arguments_are_kit_errors():
+    "review1: a bad rule / session_start raised pandas' ValueError; vol_window=0 silently gave NaN columns."
+    from trading_kit.intraday import kalman_features, vwap
+    df = synthetic_ohlcv(300)
+    with pytest.raises(ConfigError, match="zz"): higher_timeframe(df, "zz")
+    with pytest.raises(ConfigError, match="session_start"): vwap(df, session_start="xx")
+    with pytest.raises(ConfigError, match="vol_window"): kalman_features(df, vol_window=0)

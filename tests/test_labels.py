@@ -322,3 +322,41 @@ def test_split_dates_purged_and_shared(a, b, h, extra):
         assert d.part_index("val")[0] >= dates[0] > d.index[tr[-1] + h]      # train labels end before the val cut
         assert d.part_index("test")[0] >= dates[1] > d.index[va[-1] + h]
     assert calendar_overlap(list(datas.values())) == []
+
+
+def test_walk_forward_folds_reject_a_negative_first():
+    "review1: first < 0 gave negative train positions, which numpy reads from the END of the data (the future)."
+    with pytest.raises(ConfigError, match="first"): walk_forward_folds(100, 20, 10, first=-5)
+
+
+@pytest.mark.parametrize("thr", ["0.01", None, [0.01]])
+def test_make_labels_non_numeric_threshold_is_a_config_error(thr):
+    "review1: a string or None threshold raised numpy's TypeError."
+    with pytest.raises(ConfigError, match="threshold"): make_labels(pd.Series(np.linspace(1, 2, 50)), threshold=thr)
+
+
+def test_split_dates_with_a_timezone_is_a_config_error():
+    "review1: a tz-aware split date against the kit's naive index raised pandas' TypeError."
+    bars = load_ohlcv("MSFT").iloc[:400]
+    f = pd.DataFrame({"a": np.log(bars.close).diff().fillna(0.0)}, index=bars.index)
+    d0, d1 = bars.index[150], bars.index[280]
+    with pytest.raises(ConfigError, match="split_dates"):
+        prepare_data(f, bars.close, horizon=2, purge_bars=2, window=5, split_dates=(d0.tz_localize("UTC"), d1))
+
+
+def test_scaler_from_dict_bad_row_count_is_a_config_error():
+    with pytest.raises(ConfigError, match="scaler"):
+        Scaler.from_dict({"kind": "standard", "center": [1.0], "scale": [1.0], "n_rows_fit": "x"})
+
+
+def test_class_weights_non_numeric_labels_are_a_data_error():
+    with pytest.raises(DataError, match="labels"): class_weights(["up", "down"])
+
+
+def test_pooled_scaler_warns_when_one_tickers_train_rows_postdate_anothers_test():
+    "review1: a pooled scaler fitted on a ticker's train rows dated after another ticker's first test bar sees that test's calendar future."
+    a, b = load_ohlcv("MSFT").iloc[-600:], load_ohlcv("GOOG").iloc[:600]
+    frames = {t: (pd.DataFrame({"r": np.log(x.close).diff().fillna(0.0)}, index=x.index), x.close) for t, x in (("A", a), ("B", b))}
+    with pytest.warns(UserWarning, match="calendar"):
+        out = prepare_many(frames, scaler_scope="pooled", horizon=2, purge_bars=2, window=5)
+    assert calendar_overlap(list(out.values()))
