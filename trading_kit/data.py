@@ -325,10 +325,12 @@ def _load_cached(prov, ticker, start, end, interval, refresh, cache_dir, repair)
                and end is not None and cached.index[-1] >= end)
     if covered: return cached
     fetch_from = start if cached is None or (start is not None and start < cached.index[0]) else cached.index[-1]
+    fetch_to = end
+    if cached is not None and end is not None and end < cached.index[0]: fetch_to = cached.index[0]  # no hole before the cache
     try:
-        raw = prov.fetch(ticker, fetch_from, end, interval)
+        raw = prov.fetch(ticker, fetch_from, fetch_to, interval)
         if raw.empty and cached is not None: return cached  # nothing new since the last cached bar
-        if raw.empty: raise ProviderError(f"{ticker}: provider {prov.name!r} returned no bars between {fetch_from} and {end}")
+        if raw.empty: raise ProviderError(f"{ticker}: provider {prov.name!r} returned no bars between {fetch_from} and {fetch_to}")
         fresh = validate_ohlcv(raw, ticker, repair=repair)
     except ProviderError as e:
         if cached is None: raise

@@ -38,9 +38,13 @@ def vwap(df: pd.DataFrame,       # OHLCV bars
     b = check_bars(df, 2, "vwap")
     if anchor == "auto": anchor = "session" if bar_interval(b.index) < pd.Timedelta("1D") else "rolling"
     if anchor not in ("session", "rolling"): raise ConfigError(f"vwap: anchor must be session, rolling or auto, got {anchor!r}")
+    if anchor == "rolling" and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
+        raise ConfigError(f"vwap: window must be an integer >= 1 bars, got {window!r}")
     p = ((b.high + b.low + b.close) / 3).to_numpy()
     v = b.volume.to_numpy()
     if anchor == "session":
+        try: session_start = pd.Timedelta(session_start)
+        except (ValueError, TypeError): raise ConfigError(f"vwap: session_start must be a time after midnight like '17h', got {session_start!r}") from None
         # centre on the session's first price (known from its first bar on) so sums of squares do not cancel
         key = (b.index - pd.Timedelta(session_start)).normalize().asi8
         p0 = pd.Series(p).groupby(key).transform("first").to_numpy()
@@ -89,7 +93,8 @@ def higher_timeframe(df: pd.DataFrame,   # source bars
     b = check_bars(df, 2, "higher_timeframe")
     base = bar_interval(b.index) if base is None else pd.Timedelta(base)
     freq = INTERVALS.get(rule, rule)
-    off = pd.tseries.frequencies.to_offset(freq)
+    try: off = pd.tseries.frequencies.to_offset(freq)
+    except (ValueError, TypeError): raise ConfigError(f"higher_timeframe: unknown rule {rule!r}; use one of {list(INTERVALS)} or a pandas offset") from None
     coarse = resample_ohlcv(b, rule, drop_partial=False)
     feats = fn(coarse) if fn is not None else _trend_block(coarse, rule)
     counts = b.close.resample(freq, closed="left", label="left").count()
@@ -166,6 +171,8 @@ def kalman_features(df: pd.DataFrame,   # OHLCV bars
                    ) -> pd.DataFrame:
     "Kalman slope (bps per bar), slope and price-to-level deviation in units of recent volatility."
     b = check_bars(df, 2, "kalman_features")
+    if isinstance(vol_window, bool) or not isinstance(vol_window, (int, np.integer)) or vol_window < 2:
+        raise ConfigError(f"kalman_features: vol_window must be an integer >= 2 bars, got {vol_window!r}")
     k = kalman_trend(b.close, q_level, q_slope)
     logc = np.log(b.close)
     vol = logc.diff().rolling(vol_window).std().to_numpy()

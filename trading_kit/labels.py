@@ -6,7 +6,7 @@ Docs: https://github.com/trading-kit/trading-kit/labels.html.md"""
 
 # %% ../nbs/03_labels.ipynb #2a456af9
 from __future__ import annotations
-import json, os, tempfile
+import json, os, tempfile, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import ConcatDataset, Dataset
 
 from .core import ConfigError, DataError, LeakageError
+from .data import DataWarning
 
 # %% auto #0
 __all__ = ['LABEL_NAMES', 'SCALER_KINDS', 'PARTS', 'forward_return', 'make_labels', 'Split', 'check_purge', 'chronological_split',
@@ -62,7 +63,8 @@ def make_labels(close: pd.Series,     # close prices, one per bar, oldest first
                ) -> pd.Series:        # float: 0 down, 1 neutral, 2 up, NaN where unknown (last `horizon` bars)
     "Down/neutral/up labels from the forward return over `horizon` bars (the kit's only look at the future)."
     if mode not in ("fixed", "vol"): raise ConfigError(f"mode must be 'fixed' or 'vol', got {mode!r}")
-    if not np.isfinite(threshold) or threshold < 0: raise ConfigError(f"threshold must be a finite number >= 0, got {threshold!r}")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.number)) or not np.isfinite(threshold) or threshold < 0:
+        raise ConfigError(f"threshold must be a finite number >= 0, got {threshold!r}")
     fr = forward_return(close, horizon).to_numpy()
     if mode == "fixed": thr = np.full(len(fr), float(threshold))
     else:
@@ -155,6 +157,7 @@ def walk_forward_folds(n: int,                # positions run first .. n-1
                       ) -> list[Fold]:
     "Rolling or expanding walk-forward folds whose test blocks follow their train blocks after a purge gap."
     purge = _check_purge_arg(purge, horizon, "purge")
+    if int(first) < 0: raise ConfigError(f"first must be >= 0, got {first} (negative positions would read from the end of the data)")
     embargo = _check_purge_arg(embargo, None, "embargo")
     train, test = _check_horizon(train, "train"), _check_horizon(test, "test")
     step = test if step is None else _check_horizon(step, "step")
@@ -243,10 +246,11 @@ class Scaler:
         try:
             s = cls(d["kind"])
             center, scale = np.asarray(d["center"], dtype=np.float64), np.asarray(d["scale"], dtype=np.float64)
+            n_rows = int(d.get("n_rows_fit", 0))
         except (KeyError, TypeError, ValueError) as e: raise ConfigError(f"bad scaler parameters: {e!r}") from None
         if center.ndim != 1 or center.shape != scale.shape or not (np.isfinite(center).all() and (scale > 0).all()):
             raise ConfigError(f"bad scaler parameters: center {center.shape} / scale {scale.shape} must be equal-length, finite, scale > 0")
-        s.center_, s.scale_, s.feature_names, s.n_rows_fit = center, scale, d.get("feature_names"), int(d.get("n_rows_fit", 0))
+        s.center_, s.scale_, s.feature_names, s.n_rows_fit = center, scale, d.get("feature_names"), n_rows
         return s
 
     def save(self, path) -> Path:
@@ -309,7 +313,8 @@ class WindowDataset(Dataset):
 
 # %% ../nbs/03_labels.ipynb #32c7853a
 def _known_labels(y, n_classes: int) -> np.ndarray:
-    a = np.asarray(y, dtype=np.float64).ravel()
+    try: a = np.asarray(y, dtype=np.float64).ravel()
+    except (TypeError, ValueError): raise DataError(f"labels must be integers in 0..{n_classes - 1} (or -1/NaN for unknown), got {np.asarray(y).dtype} values") from None
     a = a[~np.isnan(a) & (a >= 0)]
     if ((a != np.round(a)) | (a >= n_classes)).any(): raise DataError(f"labels must be integers in 0..{n_classes - 1} (or -1/NaN for unknown)")
     return a.astype(np.int64)
@@ -443,6 +448,8 @@ def _split_by_dates(index: pd.DatetimeIndex, end: int, first: int, split_dates, 
     "Split positions first..end-1 at the first bars on/after val_start and test_start, purging before each cut."
     try: v, t = (pd.Timestamp(d) for d in split_dates)
     except (TypeError, ValueError) as e: raise ConfigError(f"{ticker}: split_dates must be (val_start, test_start) dates: {e}") from None
+    if (v.tz is None) != (index.tz is None) or (t.tz is None) != (index.tz is None):
+        raise ConfigError(f"{ticker}: split_dates {v}/{t} and the bar index (tz={index.tz}) must both be timezone-naive or both aware")
     if not v < t: raise ConfigError(f"{ticker}: split_dates val_start {v} must be before test_start {t}")
     iv, it = int(index.searchsorted(v)), int(index.searchsorted(t))     # first bar on or after each date
     tr, va, te = (np.arange(a, b, dtype=np.int64) for a, b in ((first, iv - purge), (max(iv, first), it - purge), (it, end)))
@@ -489,7 +496,13 @@ def prepare_many(frames: dict,          # ticker -> (features DataFrame, close S
     "prepare_data for several tickers, with per-ticker or pooled train-only scalers."
     if scaler_scope not in ("per_ticker", "pooled"): raise ConfigError(f"scaler_scope must be 'per_ticker' or 'pooled', got {scaler_scope!r}")
     if scaler_scope == "per_ticker": return {t: prepare_data(f, c, t, scaler=scaler, **kw) for t, (f, c) in frames.items()}
+    cols = {t: [str(c) for c in f.columns] for t, (f, _) in frames.items()}
+    if len({tuple(c) for c in cols.values()}) > 1: raise DataError(f"prepare_many: pooled scaling needs the same feature columns for every ticker; got {cols}")
     raw = {t: prepare_data(f, c, t, scaler="none", **kw) for t, (f, c) in frames.items()}
+    late = calendar_overlap(list(raw.values()))
+    if late: warnings.warn(f"pooled scaler: train rows of {sorted({a for a, _ in late})} are dated on/after the first test bar of "
+                           f"{sorted({b for _, b in late})}, so the shared scaler sees those tests' calendar future; align the "
+                           f"tickers' calendars (split_dates) or use scaler_scope='per_ticker'", DataWarning, stacklevel=2)
     rows = lambda t, d: frames[t][0].iloc[d.n_warmup_dropped + d.scaler_rows[0]: d.n_warmup_dropped + d.scaler_rows[1]]
     pooled = Scaler(scaler).fit(pd.concat([rows(t, d) for t, d in raw.items()]))   # every ticker's train rows only
     for t, d in raw.items():

@@ -35,13 +35,22 @@ def regime_inputs(df: pd.DataFrame, # OHLCV bars
     return out.mask(~np.isfinite(out))
 
 # %% ../nbs/02b_regimes.ipynb #c664beef
+_REGIME_INPUTS = ("log_return", "log_vol", "range_pct", "log_volume_ratio")   # regime_inputs' columns
+
+def _check_columns(columns, who: str) -> list:
+    "The columns as a list, each one of regime_inputs' columns; raise `ConfigError` otherwise."
+    cols = [columns] if isinstance(columns, str) else list(columns)
+    bad = [c for c in cols if c not in _REGIME_INPUTS]
+    if bad or not cols: raise ConfigError(f"{who}: unknown input column(s) {bad or cols}; expected some of {list(_REGIME_INPUTS)}")
+    return cols
+
 class AnomalyScore:
     "IsolationForest anomaly score of each bar, fitted on a training window."
     def __init__(self, n_estimators: int = 100, # trees
                  seed: int = 0,                  # random_state
                  columns: list = ("log_return", "log_vol", "range_pct", "log_volume_ratio"), # regime_inputs used
                 ):
-        self.n_estimators, self.seed, self.columns = n_estimators, seed, list(columns)
+        self.n_estimators, self.seed, self.columns = n_estimators, seed, _check_columns(columns, "AnomalyScore")
         self.forest = None
 
     def fit(self, train: pd.DataFrame): # OHLCV bars of the training window only
@@ -88,8 +97,8 @@ class HMMRegime:
                  n_iter: int = 100,         # EM iterations
                  columns: list = ("log_return", "log_vol"), # regime_inputs used
                 ):
-        if n_states < 2: raise ConfigError(f"HMMRegime: n_states must be >= 2, got {n_states}")
-        self.n_states, self.seed, self.n_iter, self.columns = n_states, seed, n_iter, list(columns)
+        if isinstance(n_states, bool) or not isinstance(n_states, (int, np.integer)) or n_states < 2: raise ConfigError(f"HMMRegime: n_states must be >= 2, got {n_states}")
+        self.n_states, self.seed, self.n_iter, self.columns = n_states, seed, n_iter, _check_columns(columns, "HMMRegime")
         self.model = None
 
     def _inputs(self, df):
