@@ -305,3 +305,12 @@ def test_unknown_endpoints_are_refused_offline():
     fake = RecordedYahooSession()
     with pytest.raises(Exception, match="no recorded answer"):
         fake.get("https://example.com/anything")
+
+
+def test_4h_from_a_mid_bar_start_is_the_whole_4h_bar(fake, waits):
+    "review1: a start inside a 4h bin (the cache refetches from its last bar's stamp) built that bar from the trailing 1h bars only."
+    prov = provider(fake, waits, now=lambda: T("2017-05-01"))
+    full = prov.fetch("EURUSD=X", T("2017-04-19"), T("2017-04-21"), "4h")
+    for i in (3, 4):
+        part = prov.fetch("EURUSD=X", full.index[i], T("2017-04-21"), "4h")
+        pd.testing.assert_frame_equal(part, full.iloc[i:])
