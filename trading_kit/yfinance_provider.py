@@ -168,7 +168,9 @@ class YFinanceProvider(Provider):
         yf_end = None if end is None else end + (pd.Timedelta(days=1) if end == end.normalize() else pd.Timedelta(seconds=1))
         when = lambda t, none: none if t is None else str(t.date() if t == t.normalize() else t)
         what = f"{interval} bars" + (f" {when(start, 'first')} .. {when(end, 'latest')}" if start is not None or end is not None else "")
-        raw = self._retrying(ticker, lambda: self._history(ticker, start, yf_end, _YF_INTERVAL[interval]), what)
+        # a 4h bar is built from 1h bars: ask from the start of start's 4h bin, or the first bar comes out partial
+        src_start = start.floor("4h") if interval == "4h" and start is not None else start
+        raw = self._retrying(ticker, lambda: self._history(ticker, src_start, yf_end, _YF_INTERVAL[interval]), what)
         if raw is None or raw.empty:
             raise ProviderError(f"{ticker}: Yahoo returned no {what}; check the symbol{_symbol_hint(ticker)} "
                                 f"and the range (delisted tickers and holidays-only ranges have none)")
