@@ -322,3 +322,18 @@ def test_cache_never_keeps_a_hole_when_an_earlier_range_is_asked_for(tmp_path):
     assert (early.index[0], early.index[-1]) == (pd.Timestamp("2020-01-05"), pd.Timestamp("2020-01-20"))
     both = load_ohlcv("X", "2020-01-05", "2020-05-01", provider=prov, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(both, validate_ohlcv(full.loc["2020-01-05":"2020-05-01"]), check_freq=False)
+
+
+def test_all_history_after_a_later_start_is_still_all_history(tmp_path):
+    "review1: start=None (all history) after a cached later start returned only the cached bars, silently."
+    full = make_bars(120, start="2020-01-01")
+    prov = FakeProvider(full)
+    load_ohlcv("X", "2020-03-01", provider=prov, cache_dir=tmp_path)
+    out = load_ohlcv("X", provider=prov, cache_dir=tmp_path)
+    pd.testing.assert_frame_equal(out, validate_ohlcv(full), check_freq=False)
+    n = len(prov.calls)
+    load_ohlcv("X", provider=prov, cache_dir=tmp_path)   # now known to start at the first bar: fetch only the tail
+    assert len(prov.calls) == n + 1 and prov.calls[-1][1] == full.index[-1]
+    load_ohlcv("X", "2020-02-01", provider=prov, cache_dir=tmp_path, refresh=True)   # refresh from a later start
+    load_ohlcv("X", provider=prov, cache_dir=tmp_path)
+    assert prov.calls[-1][1] is None                      # asks for all history again
