@@ -320,11 +320,14 @@ def load_ohlcv(ticker: str,                 # e.g. 'MSFT', 'EURUSD', 'BTC-USD'
 def _load_cached(prov, ticker, start, end, interval, refresh, cache_dir, repair):
     "Fetch through the Parquet cache: only what the cache lacks, merged in and written atomically."
     path = cache_path(prov.name, ticker, interval, cache_dir)
+    marker = path.with_name(path.name + ".from_start")   # exists: the cache begins at the provider's first bar
     cached = None if refresh else read_cache(path, ticker)
-    covered = (cached is not None and (start is None or cached.index[0] <= start)
+    from_start = cached is not None and marker.exists()
+    covered = (cached is not None and (from_start if start is None else cached.index[0] <= start)
                and end is not None and cached.index[-1] >= end)
     if covered: return cached
-    fetch_from = start if cached is None or (start is not None and start < cached.index[0]) else cached.index[-1]
+    if cached is None or (start is None and not from_start) or (start is not None and start < cached.index[0]): fetch_from = start
+    else: fetch_from = cached.index[-1]
     fetch_to = end
     if cached is not None and end is not None and end < cached.index[0]: fetch_to = cached.index[0]  # no hole before the cache
     try:
@@ -339,6 +342,8 @@ def _load_cached(prov, ticker, start, end, interval, refresh, cache_dir, repair)
         return cached
     merged = merge_bars(cached, fresh)
     write_cache(merged, path)
+    if fetch_from is None or from_start: marker.touch()
+    else: marker.unlink(missing_ok=True)
     return merged
 
 # %% ../nbs/01_data.ipynb #da94bbe7
