@@ -263,3 +263,29 @@ def test_intraday_bad_arguments_are_kit_errors():
     with pytest.raises(ConfigError, match="zz"): higher_timeframe(df, "zz")
     with pytest.raises(ConfigError, match="session_start"): vwap(df, session_start="xx")
     with pytest.raises(ConfigError, match="vol_window"): kalman_features(df, vol_window=0)
+
+
+def test_more_bad_feature_input_is_a_kit_error():
+    "review1: each of these raised a raw pandas/numpy/Python error or gave silent NaN."
+    from trading_kit.intraday import bar_interval, kalman_trend
+    df = synthetic_ohlcv(400, "5min")
+    dup = pd.concat([df.iloc[:200], df.iloc[199:]])
+    book, trades = synthetic_l2(100)
+    bad_size = trades.copy(); bad_size.iloc[5, trades.columns.get_loc("size")] = np.nan
+    cases = [(lambda: mtf_features(dup), DataError, "duplicate"),
+             (lambda: engineer_features(dup), DataError, "duplicate"),
+             (lambda: bar_interval(pd.DatetimeIndex(["2024-01-01"] * 3)), DataError, "bar_interval"),
+             (lambda: kalman_trend(pd.Series([1.0, 2, -1, 3, 4])), DataError, "> 0"),
+             (lambda: orderbook_features(book, bad_size), DataError, "size"),
+             (lambda: orderbook_features(book, trades, window="xx"), ConfigError, "window"),
+             (lambda: orderbook_features(book, trades, window="0s"), ConfigError, "window"),
+             (lambda: orderbook_features(book, trades, depth="3"), ConfigError, "depth"),
+             (lambda: warmup_bars(df, lambda d: d[["close"]].rolling(3).mean(), lengths=[0, 5]), ConfigError, "lengths"),
+             (lambda: check_lookahead(df, lambda d: d[["close"]], n_checks=2.5), ConfigError, "n_checks"),
+             (lambda: engineer_features(df, None), ConfigError, "preset"),
+             (lambda: engineer_features(df, "seed32", foo=1), ConfigError, "foo"),
+             (lambda: engineer_features(df, ["seed32", "vwap"], vwap={"foo": 1}), ConfigError, "foo")]
+    for fn, err, msg in cases:
+        with pytest.raises(err, match=msg): fn()
+    # the options that do exist still pass through
+    assert engineer_features(df, ["seed32", "vwap"], vwap={"window": 30}).shape[0] == len(df)
