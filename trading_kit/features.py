@@ -6,7 +6,7 @@ Docs: https://github.com/trading-kit/trading-kit/features.html.md"""
 
 # %% ../nbs/02_features.ipynb #922945fb
 from __future__ import annotations
-import importlib
+import importlib, inspect
 from dataclasses import dataclass
 from typing import Callable
 
@@ -39,6 +39,7 @@ def check_bars(df: pd.DataFrame,    # OHLCV bars
     if not isinstance(df.index, pd.DatetimeIndex):
         raise DataError(f"{who}: index must be a DatetimeIndex, got {type(df.index).__name__}")
     if not df.index.is_monotonic_increasing: raise DataError(f"{who}: index not sorted (run validate_ohlcv(repair=True))")
+    if df.index.has_duplicates: raise DataError(f"{who}: duplicate timestamp {df.index[df.index.duplicated()][0]} (run validate_ohlcv(repair=True))")
     if len(df) < min_bars: raise DataError(f"{who}: needs at least {min_bars} bars, got {len(df)}")
     try: return df[list(columns)].astype("float64")
     except (ValueError, TypeError) as e: raise DataError(f"{who}: OHLCV columns must be numeric: {e}") from None
@@ -282,11 +283,19 @@ def list_presets() -> pd.DataFrame:
     return pd.DataFrame([(p.name, p.description, p.min_bars) for p in FEATURE_PRESETS.values()],
                         columns=["preset", "description", "min_bars"]).set_index("preset")
 
+def _run_preset(name: str, df: pd.DataFrame, kw: dict) -> pd.DataFrame:
+    "Call preset `name` on `df`, turning an unknown option into a `ConfigError` that names it."
+    fn = FEATURE_PRESETS[name].resolve()
+    try: inspect.signature(fn).bind(df, **kw)
+    except TypeError as e: raise ConfigError(f"preset {name!r}: bad option(s) {sorted(kw)}: {e}") from None
+    return fn(df, **kw)
+
 def engineer_features(df: pd.DataFrame,   # OHLCV bars (validate_ohlcv's output)
                       preset: str | list = "seed32", # a FEATURE_PRESETS name, or a list of names
                       **kw,                # passed to the preset's function
                      ) -> pd.DataFrame:    # float feature columns on df's index, NaN during warm-up
     "Compute a feature preset (or several, concatenated) from OHLCV bars; every value uses bars <= t only."
+    if not isinstance(preset, (str, list, tuple)): raise ConfigError(f"preset must be a name or a list of names from {list(FEATURE_PRESETS)}, got {preset!r}")
     names = [preset] if isinstance(preset, str) else list(preset)
     unknown = [n for n in names if n not in FEATURE_PRESETS]
     if unknown or not names: raise ConfigError(f"unknown feature preset(s) {unknown or names}; expected one of {list(FEATURE_PRESETS)}")
@@ -294,8 +303,8 @@ def engineer_features(df: pd.DataFrame,   # OHLCV bars (validate_ohlcv's output)
     if len(names) > 1:   # several presets: options go per preset, e.g. vwap={"window": 30}
         stray = [k for k in kw if k not in names]
         if stray: raise ConfigError(f"with several presets pass options per preset ({names[0]}={{...}}); got {stray}")
-        parts = [FEATURE_PRESETS[n].resolve()(df, **kw.get(n, {})) for n in names]
-    else: parts = [FEATURE_PRESETS[names[0]].resolve()(df, **kw)]
+        parts = [_run_preset(n, df, kw.get(n, {})) for n in names]
+    else: parts = [_run_preset(names[0], df, kw)]
     out = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
     dup = out.columns[out.columns.duplicated()].tolist()
     if dup: raise ConfigError(f"presets {names} produce duplicate columns {dup}")

@@ -25,6 +25,7 @@ def bar_interval(index: pd.DatetimeIndex, # bar timestamps
     if len(index) < 2: raise DataError(f"bar_interval: needs at least 2 bars, got {len(index)}")
     gaps = np.diff(index[: head + 1].asi8)
     gaps = gaps[gaps > 0]
+    if not len(gaps): raise DataError(f"bar_interval: the first {min(len(index), head + 1)} timestamps are all equal; no bar length")
     vals, counts = np.unique(gaps, return_counts=True)
     return pd.Timedelta(int(vals[np.argmax(counts)]), unit=index.unit if hasattr(index, "unit") else "ns")
 
@@ -162,7 +163,10 @@ def kalman_trend(close: pd.Series,      # prices
                 ) -> pd.DataFrame:      # filtered log level and slope (log units per bar)
     "Filtered (never smoothed) local-linear-trend estimates of the log price."
     if q_level < 0 or q_slope <= 0: raise ConfigError(f"kalman_trend: need q_level >= 0 and q_slope > 0, got {q_level}, {q_slope}")
-    level, slope = _llt_filter(np.log(close.to_numpy(dtype="float64")), float(q_level), float(q_slope))
+    c = close.to_numpy(dtype="float64")
+    with np.errstate(invalid="ignore"): bad = np.isinf(c) | (c <= 0)
+    if bad.any(): raise DataError(f"kalman_trend: prices must be finite and > 0 (NaN bars are skipped), got {c[bad][0]} at {close.index[np.argmax(bad)]}")
+    level, slope = _llt_filter(np.log(c), float(q_level), float(q_slope))
     return pd.DataFrame({"kalman_level": level, "kalman_slope": slope}, index=close.index)
 
 def kalman_features(df: pd.DataFrame,   # OHLCV bars

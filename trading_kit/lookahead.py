@@ -57,7 +57,7 @@ def check_lookahead(df: pd.DataFrame,        # bars (any frame indexed by time)
         fn = lambda d: engineer_features(d, "seed32")
     if not isinstance(df, pd.DataFrame) or not isinstance(df.index, pd.DatetimeIndex):
         raise DataError("check_lookahead: df must be a DataFrame with a DatetimeIndex")
-    if n_checks < 1: raise ConfigError(f"check_lookahead: n_checks must be >= 1, got {n_checks}")
+    if isinstance(n_checks, bool) or not isinstance(n_checks, (int, np.integer)) or n_checks < 1: raise ConfigError(f"check_lookahead: n_checks must be >= 1, got {n_checks}")
     n = len(df)
     if n < min_bars + 2: raise DataError(f"check_lookahead: needs more than min_bars + 1 = {min_bars + 1} bars, got {n}")
     full = fn(df)
@@ -101,6 +101,7 @@ def warmup_bars(df: pd.DataFrame,      # bars, long enough that the full history
     if lengths is None:
         lengths = sorted({int(round(10 * 1.25 ** k)) for k in range(40) if 10 * 1.25 ** k <= max_len})
     lengths = [int(x) for x in lengths]
+    if not lengths or min(lengths) < 1: raise ConfigError(f"warmup_bars: lengths must be history lengths >= 1 bar, got {lengths}")
     ends = [len(df) - 1 - 7 * k for k in range(n_ends)]
     if min(ends) - max(lengths) < 0: raise DataError(f"warmup_bars: needs more than {max(lengths) + 7 * n_ends} bars, got {len(df)}")
     full = fn(df)

@@ -95,7 +95,7 @@ def orderbook_features(book: pd.DataFrame,   # snapshots (schema above)
                       ) -> pd.DataFrame:      # one row per snapshot
     "Spread, imbalance, microprice, size clustering and trade velocity per snapshot."
     n = book_levels(book)
-    if not 1 <= depth <= n: raise ConfigError(f"orderbook_features: depth must be 1..{n} (levels in the book), got {depth}")
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or not 1 <= depth <= n: raise ConfigError(f"orderbook_features: depth must be 1..{n} (levels in the book), got {depth}")
     bp, ap = _side(book, "bid", "px", depth), _side(book, "ask", "px", depth)
     bs, as_ = _side(book, "bid", "sz", depth), _side(book, "ask", "sz", depth)
     mid = (bp[:, 0] + ap[:, 0]) / 2
@@ -114,7 +114,12 @@ def orderbook_features(book: pd.DataFrame,   # snapshots (schema above)
         if not isinstance(trades.index, pd.DatetimeIndex) or not trades.index.is_monotonic_increasing:
             raise DataError("trades: index must be a sorted DatetimeIndex of trade times")
         if not np.isin(trades.side.to_numpy(), (1, -1)).all(): raise DataError("trades: side must be +1 (buyer) or -1 (seller)")
-        w = pd.Timedelta(window)
+        sz = trades["size"].to_numpy(dtype="float64")
+        if not (np.isfinite(sz) & (sz >= 0)).all():   # one NaN would poison every later running sum
+            raise DataError(f"trades: size must be finite and >= 0, got {sz[~(np.isfinite(sz) & (sz >= 0))][0]} at {trades.index[np.argmax(~(np.isfinite(sz) & (sz >= 0)))]}")
+        try: w = pd.Timedelta(window)
+        except (ValueError, TypeError): raise ConfigError(f"orderbook_features: window must be a duration like '10s', got {window!r}") from None
+        if w <= pd.Timedelta(0): raise ConfigError(f"orderbook_features: window must be positive, got {window!r}")
         times, at, width = trades.index.as_unit("ns").asi8, book.index.as_unit("ns").asi8, w.value
         size, side = trades["size"].to_numpy(dtype="float64"), trades.side.to_numpy(dtype="float64")
         count = _window_sums(times, np.ones(len(times)), at, width)
