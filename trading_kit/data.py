@@ -6,8 +6,7 @@ Docs: https://github.com/trading-kit/trading-kit/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #7d5b0f43
 from __future__ import annotations
-import importlib, os, tempfile, time, uuid, warnings
-from datetime import datetime, timezone
+import importlib, os, time, uuid, warnings
 from pathlib import Path
 
 import numpy as np
@@ -193,8 +192,6 @@ def _slice(df: pd.DataFrame, start, end) -> pd.DataFrame:
     return df
 
 # %% ../nbs/01_data.ipynb #c97096b7
-_INTERVAL_ORDER = list(INTERVALS)
-
 def _interval_delta(interval: str) -> pd.Timedelta:
     "A rough length of one bar, used only to order intervals."
     return {"1wk": pd.Timedelta(days=7), "1mo": pd.Timedelta(days=30)}.get(interval) or pd.Timedelta(INTERVALS[interval])

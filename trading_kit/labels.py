@@ -7,7 +7,7 @@ Docs: https://github.com/trading-kit/trading-kit/labels.html.md"""
 # %% ../nbs/03_labels.ipynb #2a456af9
 from __future__ import annotations
 import json, os, tempfile, warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
