@@ -289,3 +289,10 @@ def test_more_bad_feature_input_is_a_kit_error():
         with pytest.raises(err, match=msg): fn()
     # the options that do exist still pass through
     assert engineer_features(df, ["seed32", "vwap"], vwap={"window": 30}).shape[0] == len(df)
+
+
+def test_combined_preset_rejects_stray_options():
+    "review1: engineer_features(df, 'intraday', foo=1) silently ignored foo (options go per sub-preset)."
+    df = synthetic_ohlcv(400, "5min")
+    with pytest.raises(ConfigError, match="foo"): engineer_features(df, "intraday", foo=1)
+    with pytest.raises(ConfigError, match="bar"): engineer_features(df, "intraday", vwap={"bar": 1})
