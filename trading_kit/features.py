@@ -264,7 +264,10 @@ class Preset:
 
 def _combined(*names):
     "A preset function concatenating other presets' columns."
-    def fn(df, **kw): return pd.concat([FEATURE_PRESETS[n].resolve()(df, **kw.get(n, {})) for n in names], axis=1)
+    def fn(df, **kw):
+        stray = [k for k in kw if k not in names]
+        if stray: raise ConfigError(f"options of a combined preset go per part ({names[0]}={{...}}), one of {list(names)}; got {stray}")
+        return pd.concat([_run_preset(n, df, kw.get(n, {})) for n in names], axis=1)
     return fn
 
 FEATURE_PRESETS: dict[str, Preset] = {p.name: p for p in [
