@@ -115,8 +115,8 @@ def orderbook_features(book: pd.DataFrame,   # snapshots (schema above)
             raise DataError("trades: index must be a sorted DatetimeIndex of trade times")
         if not np.isin(trades.side.to_numpy(), (1, -1)).all(): raise DataError("trades: side must be +1 (buyer) or -1 (seller)")
         sz = trades["size"].to_numpy(dtype="float64")
-        if not (np.isfinite(sz) & (sz >= 0)).all():   # one NaN would poison every later running sum
-            raise DataError(f"trades: size must be finite and >= 0, got {sz[~(np.isfinite(sz) & (sz >= 0))][0]} at {trades.index[np.argmax(~(np.isfinite(sz) & (sz >= 0)))]}")
+        with np.errstate(invalid="ignore"): bad = ~np.isfinite(sz) | (sz < 0)   # one NaN would poison every later running sum
+        if bad.any(): raise DataError(f"trades: size must be finite and >= 0, got {sz[bad][0]} at {trades.index[np.argmax(bad)]}")
         try: w = pd.Timedelta(window)
         except (ValueError, TypeError): raise ConfigError(f"orderbook_features: window must be a duration like '10s', got {window!r}") from None
         if w <= pd.Timedelta(0): raise ConfigError(f"orderbook_features: window must be positive, got {window!r}")
