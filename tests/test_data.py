@@ -337,3 +337,16 @@ def test_all_history_after_a_later_start_is_still_all_history(tmp_path):
     load_ohlcv("X", "2020-02-01", provider=prov, cache_dir=tmp_path, refresh=True)   # refresh from a later start
     load_ohlcv("X", provider=prov, cache_dir=tmp_path)
     assert prov.calls[-1][1] is None                      # asks for all history again
+
+
+def test_more_bad_data_input_is_a_kit_error():
+    "review1: each of these raised a raw pandas/Python error."
+    from trading_kit.data import standardize_ohlcv, summarize_ohlcv
+    b = make_bars(30)
+    cases = [(lambda: resample_ohlcv(b.reset_index(drop=True), "1wk"), DataError, "DatetimeIndex"),
+             (lambda: resample_ohlcv(b.drop(columns="volume"), "1wk"), DataError, "volume"),
+             (lambda: summarize_ohlcv(b.iloc[:0], "ABC"), DataError, "ABC"),
+             (lambda: standardize_ohlcv([1, 2], "ABC"), DataError, "ABC"),
+             (lambda: load_universe(5, progress=False), ConfigError, "tickers")]
+    for fn, err, msg in cases:
+        with pytest.raises(err, match=msg): fn()
