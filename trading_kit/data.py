@@ -45,6 +45,7 @@ def standardize_ohlcv(df: pd.DataFrame, # raw frame from a provider or file
                       ticker: str = "?", # for error messages
                      ) -> pd.DataFrame:
     "Lower-case column names, move a date column into the index, keep the OHLCV columns (values untouched)."
+    if not isinstance(df, pd.DataFrame): raise DataError(f"{ticker}: expected a DataFrame of bars, got {type(df).__name__}")
     df = df.copy()
     if isinstance(df.columns, pd.MultiIndex):
         raise DataError(f"{ticker}: MultiIndex columns {list(df.columns)[:3]}...; select one ticker first")
@@ -142,6 +143,10 @@ def resample_ohlcv(df: pd.DataFrame,       # validated bars
     freq = INTERVALS.get(rule, rule)
     try: pd.tseries.frequencies.to_offset(freq)
     except ValueError: raise ConfigError(f"unknown resample rule {rule!r}; use one of {list(INTERVALS)}") from None
+    if not isinstance(df, pd.DataFrame) or not isinstance(df.index, pd.DatetimeIndex):
+        raise DataError(f"resample_ohlcv: expected bars with a DatetimeIndex, got {type(df).__name__} indexed by {type(getattr(df, 'index', None)).__name__}")
+    missing = [c for c in OHLCV if c not in df.columns]
+    if missing: raise DataError(f"resample_ohlcv: missing column(s) {missing}; got {list(df.columns)}")
     if df.empty: raise DataError("resample_ohlcv: no bars to resample")
     stamp = pd.Series(df.index, index=df.index)
     g = df.resample(freq, closed="left", label="left")
@@ -352,6 +357,8 @@ def load_universe(tickers: list[str] | str | None = None, # default: settings' d
     from tqdm.auto import tqdm
     if tickers is None: tickers = load_settings().data.universe
     if isinstance(tickers, str): tickers = tickers.replace(",", " ").split()
+    try: tickers = list(tickers)
+    except TypeError: raise ConfigError(f"tickers must be a list of symbols or one comma/space separated string, got {tickers!r}") from None
     frames, errors = {}, {}
     for t in tqdm(tickers, desc="loading", disable=not progress, leave=False):
         try: frames[t] = load_ohlcv(t, **kwargs)
@@ -361,6 +368,7 @@ def load_universe(tickers: list[str] | str | None = None, # default: settings' d
 # %% ../nbs/01_data.ipynb #e5769354
 def summarize_ohlcv(df: pd.DataFrame, ticker: str = "?") -> dict:
     "Bars, span, gaps, total and annualised return and volatility of one ticker's bars."
+    if not isinstance(df, pd.DataFrame) or df.empty: raise DataError(f"{ticker}: no bars to summarize")
     diffs = df.index.to_series().diff().dropna()
     usual = diffs.median() if len(diffs) else pd.Timedelta(0)
     gaps = diffs[diffs > 4 * usual] if len(diffs) else diffs
