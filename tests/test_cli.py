@@ -127,3 +127,12 @@ def test_bad_run_wide_flags_stop_before_any_ticker_runs(tmp_path, flag, value, n
     r = run("run", "--tickers", "MSFT", "--template", MINI, "--output-dir", tmp_path, flag, value, "--no-progress")
     assert r.returncode == 2 and "ConfigError" in r.stderr and needle in r.stderr, r.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_data_errors_printed_to_the_log_are_redacted(monkeypatch, capsys):
+    "A provider error can quote a request URL holding the key (e.g. ...?apikey=...); the log must not show it."
+    from trading_kit.cli import main
+    monkeypatch.setenv("SOME_PROVIDER_API_KEY", "NOPEKEY123")
+    rc = main(["data", "--tickers", "NOPEKEY123", "--provider", "sample"])
+    out = capsys.readouterr()
+    assert rc == 1 and "FAILED" in out.err and "NOPEKEY123" not in out.out + out.err
