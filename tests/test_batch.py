@@ -310,3 +310,35 @@ def test_resume_reruns_tickers_finished_with_another_configuration(tmp_path):
     st = {s["spec"]: s for s in other.statuses}
     assert not st["MSFT"].get("skipped") and json.loads((tmp_path / "r" / "MSFT" / "metrics.json").read_text())["seed"] == 2
     assert st["MSFT"]["config_hash"] != st["GOOG"]["config_hash"]           # the summary shows the mix, hashes say so
+
+
+ODD_SECRET = 'k3y"with&odd<chars>\\9f8e'                              # JSON and HTML escape some of these characters
+
+def _escaped_forms(s):
+    import html
+    return {s, json.dumps(s)[1:-1], json.dumps(s, ensure_ascii=False)[1:-1], html.escape(s), html.escape(s, quote=False),
+            html.escape(json.dumps(s)[1:-1])}
+
+def test_secrets_with_escaped_characters_never_reach_outputs(tmp_path, monkeypatch):
+    "A key the notebook JSON or the HTML report escapes (quote, backslash, &, <) must be redacted in its escaped forms too."
+    monkeypatch.setenv("BROKER_API_KEY", ODD_SECRET)
+    leaky = tmp_path / "leaky.ipynb"
+    nb = nbformat.read(MINI, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print('key is', os.environ['BROKER_API_KEY'])"))
+    nbformat.write(nb, leaky)
+    res = run_batch(["MSFT"], leaky, {"seed": 1}, tmp_path / "out", run_id="odd", workers=1, progress=False)
+    assert res.ok
+    forms = _escaped_forms(ODD_SECRET)
+    files = [p for p in res.run_dir.rglob("*") if p.is_file()]
+    for p in files:
+        text = p.read_bytes().decode("utf-8", "replace")
+        assert not [f for f in forms if f in text], p
+    assert "key is ***" in (res.run_dir / "MSFT" / "notebook.ipynb").read_text()
+
+
+def test_secret_names_cover_common_broker_variables():
+    from trading_kit.run_outputs import is_secret_name
+    for name in ("APCA_API_KEY_ID", "ALPACA_API_SECRET_KEY", "COINBASE_PASSPHRASE", "GOOGLE_APPLICATION_CREDENTIALS",
+                 "OANDA_ACCESS_TOKEN", "POLYGON_APIKEY", "DB_PASSWORD"):
+        assert is_secret_name(name), name
+    for name in ("TICKER", "EPOCHS", "data.interval", "training.seed"): assert not is_secret_name(name), name

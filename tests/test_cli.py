@@ -117,3 +117,22 @@ def test_a_bad_per_ticker_parameter_fails_only_that_ticker(tmp_path):
     assert r.returncode == 1 and "FAILED GOOG:3d: ConfigError: unknown interval '3d'" in r.stderr
     s = pd.read_csv(tmp_path / "b" / "summary.csv").set_index("ticker")
     assert s.loc["MSFT", "status"] == "ok" and "unknown interval" in s.loc["GOOG:3d", "error"]
+
+
+@pytest.mark.parametrize("flag,value,needle", [("--interval", "3d", "unknown interval '3d'"),
+                                               ("--start", "notadate", "data.start"),
+                                               ("-p", "data.end=2020-13-45", "data.end"),
+                                               ("--workers", "0", "workers must be >= 1")])
+def test_bad_run_wide_flags_stop_before_any_ticker_runs(tmp_path, flag, value, needle):
+    r = run("run", "--tickers", "MSFT", "--template", MINI, "--output-dir", tmp_path, flag, value, "--no-progress")
+    assert r.returncode == 2 and "ConfigError" in r.stderr and needle in r.stderr, r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_data_errors_printed_to_the_log_are_redacted(monkeypatch, capsys):
+    "A provider error can quote a request URL holding the key (e.g. ...?apikey=...); the log must not show it."
+    from trading_kit.cli import main
+    monkeypatch.setenv("SOME_PROVIDER_API_KEY", "NOPEKEY123")
+    rc = main(["data", "--tickers", "NOPEKEY123", "--provider", "sample"])
+    out = capsys.readouterr()
+    assert rc == 1 and "FAILED" in out.err and "NOPEKEY123" not in out.out + out.err

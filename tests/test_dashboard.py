@@ -217,3 +217,13 @@ def test_explore_data_rejects_unknown_preset():
         explore_data("MSFT", preset="nope")
     rep = explore_data("MSFT", start="2016-01-01", n_checks=3)["lookahead"]
     assert lookahead_verdict(rep).startswith("No lookahead") and rep.ok
+
+
+def test_headline_says_when_nobody_traded():
+    "EURUSD in the demo: the strategy never went long and $1000 buys no lot, so both returns are 0; say so in words."
+    m = _metrics(strat_ret=0.0, bh_ret=0.0)
+    m["backtest"]["strategy"].update(n_trades=0, exposure=0.0)
+    m["backtest"]["buy_and_hold"].update(n_trades=0, exposure=0.0)
+    v = headline(m)["verdict"]
+    assert "never traded" in v and "buy-and-hold never held a position" in v and "did not beat" not in v
+    assert "never" not in headline(_metrics())["verdict"]
