@@ -10,8 +10,11 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
+PYTHON ?= python3
+
 $(STAMP): pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "trading-kit needs Python >= 3.11; run make with PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
