@@ -180,3 +180,25 @@ def test_every_fill_is_on_a_bar_after_its_signal(seed, p, fill):
     assert e.to_numpy()[pos[ent] - 1].all() and x.to_numpy()[pos[~ent] - 1].all()
     px = (df.open if fill == "next_open" else df.close).to_numpy()[pos]
     assert np.allclose(res.orders["price"].to_numpy(), px)
+
+
+def test_confidence_rule_never_signals_long_and_short_on_one_bar(msft):
+    "review2: with threshold < 0.5 both P(up) and P(down) can pass; the bar must not be long AND short (churn)."
+    p = pd.DataFrame(np.random.default_rng(0).dirichlet([1, 1, 1], 300), msft.index[-300:], columns=["p_down", "p_neutral", "p_up"])
+    s = signals_from_predictions(p, "confidence", 0.2, allow_short=True)
+    assert not (s.entries & s.short_entries).any()
+    up_wins = (p.p_up >= 0.2) & (p.p_up > p.p_down)
+    assert s.entries.equals(up_wins) and s.short_entries.equals((p.p_down >= 0.2) & (p.p_down > p.p_up))
+    res = run_backtest(msft.iloc[-300:], s, sizing="percent", stop_atr=None)
+    side = s.entries.astype(int) - s.short_entries.astype(int)
+    assert res.metrics["n_trades"] <= int((side != side.shift()).sum())   # a trade per change of side, not one per bar
+    with pytest.raises(ConfigError, match="threshold"): signals_from_predictions(p, "confidence", float("nan"))
+
+
+def test_more_bad_inputs_raise_kit_errors(msft):
+    "review2: wrong-length arrays, missing OHLC columns and unsorted bars raise DataError, not raw pandas errors."
+    e, x = _sma_signals(msft)
+    with pytest.raises(DataError, match="entries"): run_backtest(msft, np.ones(10, bool))
+    with pytest.raises(DataError, match="open"): run_backtest(msft.drop(columns="open"), e, x)
+    with pytest.raises(DataError, match="increasing"): run_backtest(msft.iloc[::-1], e, x)
+    with pytest.raises(DataError, match="increasing"): run_backtest(pd.concat([msft.iloc[:5], msft.iloc[4:10]]), np.ones(11, bool))
