@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from trading_kit.core import ConfigError, DataError
-from trading_kit.backtest import (Signals, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
+from trading_kit.backtest import (Signals, bars_per_year, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
                                   probabilistic_sharpe, run_backtest, signals_from_predictions)
 from trading_kit.sweeps import sweep_macd_rsi
 from trading_kit.data import load_ohlcv
@@ -202,3 +202,14 @@ def test_more_bad_inputs_raise_kit_errors(msft):
     with pytest.raises(DataError, match="open"): run_backtest(msft.drop(columns="open"), e, x)
     with pytest.raises(DataError, match="increasing"): run_backtest(msft.iloc[::-1], e, x)
     with pytest.raises(DataError, match="increasing"): run_backtest(pd.concat([msft.iloc[:5], msft.iloc[4:10]]), np.ones(11, bool))
+
+
+def test_sweep_and_metrics_bad_inputs_raise_kit_errors(msft):
+    "review2: these used to surface as KeyError, SystemError (numba), math domain or ZeroDivision errors."
+    df = msft.iloc[-200:]
+    with pytest.raises(DataError, match="open"): sweep_macd_rsi(df.drop(columns="open"))
+    with pytest.raises(DataError, match="2 bars"): sweep_macd_rsi(df.iloc[:1])
+    with pytest.raises(DataError, match="increasing"): sweep_macd_rsi(df.iloc[::-1])
+    with pytest.raises(DataError, match="span"): bars_per_year(pd.DatetimeIndex(["2020-01-01", "2020-01-01"]))
+    with pytest.raises(DataError, match="empty"):
+        performance_metrics(pd.Series([], dtype=float, index=pd.DatetimeIndex([])), 1000, periods_per_year=252)
