@@ -213,3 +213,23 @@ def test_sweep_and_metrics_bad_inputs_raise_kit_errors(msft):
     with pytest.raises(DataError, match="span"): bars_per_year(pd.DatetimeIndex(["2020-01-01", "2020-01-01"]))
     with pytest.raises(DataError, match="empty"):
         performance_metrics(pd.Series([], dtype=float, index=pd.DatetimeIndex([])), 1000, periods_per_year=252)
+
+
+def test_annualisation_follows_the_bars_daily_stock_and_hourly_forex(msft):
+    "review2: Sharpe is annualised with the bars the data has: ~252/yr for stocks, ~24x5x52 for hourly forex (not 252, not 8760)."
+    eur = load_ohlcv("EURUSD", interval="1h").iloc[:1500]
+    assert 245 < bars_per_year(msft.index) < 256
+    assert 5800 < bars_per_year(eur.index) < 6400
+    # 100k: with $1,000 and no leverage not even one micro-lot (1,000 EUR) is affordable, so buy-and-hold holds nothing
+    res = run_backtest(eur, pd.Series(False, eur.index), sizing="percent", stop_atr=None, ticker="EURUSD", init_cash=100_000)
+    b = res.benchmark_metrics
+    assert b["bars_per_year"] == pytest.approx(bars_per_year(eur.index))
+    assert b["sharpe"] == pytest.approx(b["sharpe_per_bar"] * math.sqrt(b["bars_per_year"]), rel=1e-12)
+
+
+def test_warns_when_buy_and_hold_cannot_buy_one_unit():
+    "review2: EURUSD with $1,000, no leverage and micro-lots: buy-and-hold holds nothing; that must not pass silently."
+    eur = load_ohlcv("EURUSD", interval="1h").iloc[:300]
+    with pytest.warns(UserWarning, match="buy-and-hold"):
+        res = run_backtest(eur, pd.Series(False, eur.index), ticker="EURUSD")
+    assert res.benchmark_metrics["total_return"] == 0.0
