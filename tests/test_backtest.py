@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from trading_kit.core import ConfigError, DataError
-from trading_kit.backtest import (Signals, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
+from trading_kit.backtest import (Signals, bars_per_year, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
                                   probabilistic_sharpe, run_backtest, signals_from_predictions)
 from trading_kit.sweeps import sweep_macd_rsi
 from trading_kit.data import load_ohlcv
@@ -180,3 +180,56 @@ def test_every_fill_is_on_a_bar_after_its_signal(seed, p, fill):
     assert e.to_numpy()[pos[ent] - 1].all() and x.to_numpy()[pos[~ent] - 1].all()
     px = (df.open if fill == "next_open" else df.close).to_numpy()[pos]
     assert np.allclose(res.orders["price"].to_numpy(), px)
+
+
+def test_confidence_rule_never_signals_long_and_short_on_one_bar(msft):
+    "review2: with threshold < 0.5 both P(up) and P(down) can pass; the bar must not be long AND short (churn)."
+    p = pd.DataFrame(np.random.default_rng(0).dirichlet([1, 1, 1], 300), msft.index[-300:], columns=["p_down", "p_neutral", "p_up"])
+    s = signals_from_predictions(p, "confidence", 0.2, allow_short=True)
+    assert not (s.entries & s.short_entries).any()
+    up_wins = (p.p_up >= 0.2) & (p.p_up > p.p_down)
+    assert s.entries.equals(up_wins) and s.short_entries.equals((p.p_down >= 0.2) & (p.p_down > p.p_up))
+    res = run_backtest(msft.iloc[-300:], s, sizing="percent", stop_atr=None)
+    side = s.entries.astype(int) - s.short_entries.astype(int)
+    assert res.metrics["n_trades"] <= int((side != side.shift()).sum())   # a trade per change of side, not one per bar
+    with pytest.raises(ConfigError, match="threshold"): signals_from_predictions(p, "confidence", float("nan"))
+
+
+def test_more_bad_inputs_raise_kit_errors(msft):
+    "review2: wrong-length arrays, missing OHLC columns and unsorted bars raise DataError, not raw pandas errors."
+    e, x = _sma_signals(msft)
+    with pytest.raises(DataError, match="entries"): run_backtest(msft, np.ones(10, bool))
+    with pytest.raises(DataError, match="open"): run_backtest(msft.drop(columns="open"), e, x)
+    with pytest.raises(DataError, match="increasing"): run_backtest(msft.iloc[::-1], e, x)
+    with pytest.raises(DataError, match="increasing"): run_backtest(pd.concat([msft.iloc[:5], msft.iloc[4:10]]), np.ones(11, bool))
+
+
+def test_sweep_and_metrics_bad_inputs_raise_kit_errors(msft):
+    "review2: these used to surface as KeyError, SystemError (numba), math domain or ZeroDivision errors."
+    df = msft.iloc[-200:]
+    with pytest.raises(DataError, match="open"): sweep_macd_rsi(df.drop(columns="open"))
+    with pytest.raises(DataError, match="2 bars"): sweep_macd_rsi(df.iloc[:1])
+    with pytest.raises(DataError, match="increasing"): sweep_macd_rsi(df.iloc[::-1])
+    with pytest.raises(DataError, match="span"): bars_per_year(pd.DatetimeIndex(["2020-01-01", "2020-01-01"]))
+    with pytest.raises(DataError, match="empty"):
+        performance_metrics(pd.Series([], dtype=float, index=pd.DatetimeIndex([])), 1000, periods_per_year=252)
+
+
+def test_annualisation_follows_the_bars_daily_stock_and_hourly_forex(msft):
+    "review2: Sharpe is annualised with the bars the data has: ~252/yr for stocks, ~24x5x52 for hourly forex (not 252, not 8760)."
+    eur = load_ohlcv("EURUSD", interval="1h").iloc[:1500]
+    assert 245 < bars_per_year(msft.index) < 256
+    assert 5800 < bars_per_year(eur.index) < 6400
+    # 100k: with $1,000 and no leverage not even one micro-lot (1,000 EUR) is affordable, so buy-and-hold holds nothing
+    res = run_backtest(eur, pd.Series(False, eur.index), sizing="percent", stop_atr=None, ticker="EURUSD", init_cash=100_000)
+    b = res.benchmark_metrics
+    assert b["bars_per_year"] == pytest.approx(bars_per_year(eur.index))
+    assert b["sharpe"] == pytest.approx(b["sharpe_per_bar"] * math.sqrt(b["bars_per_year"]), rel=1e-12)
+
+
+def test_warns_when_buy_and_hold_cannot_buy_one_unit():
+    "review2: EURUSD with $1,000, no leverage and micro-lots: buy-and-hold holds nothing; that must not pass silently."
+    eur = load_ohlcv("EURUSD", interval="1h").iloc[:300]
+    with pytest.warns(UserWarning, match="buy-and-hold"):
+        res = run_backtest(eur, pd.Series(False, eur.index), ticker="EURUSD")
+    assert res.benchmark_metrics["total_return"] == 0.0

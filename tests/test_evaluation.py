@@ -350,3 +350,13 @@ def test_always_up_in_a_bull_market_and_negative_ic_do_not_alarm():
         rep = evaluate_against_baselines(y, always_up, r, {"contrarian": contrarian}, n_boot=N_BOOT)
     assert rep.table.loc["model", "directional_accuracy"] > 0.6
     assert rep.table.loc["contrarian", "ic"] < -0.5 and rep.warnings == []
+
+
+def test_bad_bootstrap_settings_raise_config_error():
+    "review2: n_boot=0 raised IndexError, n_boot<0 ValueError, block=0 ZeroDivisionError."
+    from trading_kit.core import ConfigError
+    rng = np.random.default_rng(0); n = 60
+    y, p, r = rng.integers(0, 3, n), rng.dirichlet([1, 1, 1], n), rng.normal(size=n)
+    b = {"majority": np.tile([.3, .4, .3], (n, 1))}
+    for kw, needle in ((dict(n_boot=0), "n_boot"), (dict(n_boot=-5), "n_boot"), (dict(block=0), "block")):
+        with pytest.raises(ConfigError, match=needle): evaluate_against_baselines(y, p, r, b, **kw)

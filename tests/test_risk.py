@@ -185,3 +185,9 @@ def test_backtest_respects_pdt_block():
     for d in pd.DatetimeIndex(entry_days.unique()):
         window = (day_trades <= d) & (day_trades > d - pd.offsets.BDay(5))
         assert window.sum() <= 3
+
+
+def test_kelly_needs_trades_indexed_by_exit_time():
+    "review2: a RangeIndex used to raise a raw TypeError when compared with train_end."
+    from trading_kit.core import DataError
+    with pytest.raises(DataError, match="exit time"): kelly_from_trades(pd.Series([0.1, -0.05]), "2020-01-01")

@@ -224,3 +224,16 @@ def test_resume_restores_scheduler_and_optimizer_state(schedule, loss, clip, tmp
     pd.testing.assert_frame_equal(resumed.history, full.history)
     assert {f.name for f in (tmp_path / "b" / "state").iterdir()} == {
         "model.safetensors", "optimizer.safetensors", "rng.safetensors", "trainer.json"}
+
+
+def test_get_model_rejects_non_numeric_hyper_parameters():
+    "review2: a string dropout used to raise a raw TypeError; a bool passed as a size was accepted."
+    with pytest.raises(ConfigError, match="dropout"): get_model("gru", 8, dropout="0.2")
+    with pytest.raises(ConfigError, match="hidden"): get_model("lstm", 8, hidden=True)
+
+
+def test_negative_weight_decay_or_patience_raise_config_error(msft):
+    "review2: weight_decay < 0 surfaced as torch's ValueError; patience < 0 silently meant 'never stop'."
+    train, _, _ = msft
+    with pytest.raises(ConfigError, match="weight_decay"): fit(get_model("linear", 4), train, epochs=1, weight_decay=-1, progress=False)
+    with pytest.raises(ConfigError, match="patience"): fit(get_model("linear", 4), train, epochs=1, patience=-1, progress=False)

@@ -88,3 +88,20 @@ def test_bad_parameters(bars_feats, kw, needle):
     bars, feats = bars_feats
     with pytest.raises(TradingKitError, match=needle):
         walk_forward(bars, feats, **{**KW, **kw})
+
+
+def test_resume_refuses_folds_saved_under_other_settings(bars_feats, tmp_path):
+    "review2: folds saved for one configuration must never be stitched into a run with another one."
+    bars, feats = bars_feats
+    walk_forward(bars, feats, state_dir=tmp_path, horizon=5, **KW)
+    with pytest.raises(TradingKitError, match="state_dir"):
+        walk_forward(bars, feats, state_dir=tmp_path, horizon=3, purge=5, **KW)
+    again = walk_forward(bars, feats, state_dir=tmp_path, horizon=5, **KW)   # same settings: resumes fine
+    assert len(again.folds) > 0
+
+
+def test_bars_without_ohlc_raise_a_kit_error(bars_feats):
+    "review2: used to be a raw KeyError('close')."
+    bars, feats = bars_feats
+    with pytest.raises(TradingKitError, match="close"):
+        walk_forward(bars.drop(columns="close"), feats, **KW)
