@@ -160,7 +160,7 @@ def render_index(run_dir: str | Path, summary: pd.DataFrame, title: str = "") ->
     body, figs = [], []
     for _, r in summary.iterrows():
         cls = "ok" if r["status"] == "ok" else "failed"
-        cells = "".join(f"<td>{_fmt_cell(c, r[c])}</td>" for c in cols)
+        cells = "".join(f'<td class="{"note" if c == "note" else "num"}">{_fmt_cell(c, r[c])}</td>' for c in cols)
         link = f'<a href="{html.escape(r["report"])}">report</a>' if (run_dir / r["report"]).is_file() else ""
         body.append(f'<tr class="{cls}">{cells}<td>{link}</td><td class="err">{_fmt_cell("error", r["error"])}</td></tr>')
         tdir = run_dir / Path(r["report"]).parent
@@ -169,6 +169,7 @@ def render_index(run_dir: str | Path, summary: pd.DataFrame, title: str = "") ->
     n_fail = int((summary["status"] != "ok").sum()) if len(summary) else 0
     style = ("body{font-family:sans-serif;margin:2em;font-size:14px}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
              "padding:4px 8px;text-align:right}tr.failed{background:#fdd}td.err{text-align:left;color:#a00;max-width:40em}"
+             "td.note{text-align:left;min-width:24em}"
              "figure{display:inline-block;margin:8px}")
     note = ("Accuracy is on the held-out test bars; the best baseline is the strongest of majority, previous-direction, "
             "logistic and gradient boosting on the same bars. Returns are after fees and slippage; buy-and-hold covers the same bars.")
