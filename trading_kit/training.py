@@ -326,6 +326,7 @@ def predict_proba(model: nn.Module, # trained model
 # %% ../nbs/05_training.ipynb #96c9a70e
 def plot_history(history: pd.DataFrame, # FitResult.history
                  title: str = "training curves",
+                 baseline_acc: float | None = None, # e.g. the validation bars' majority-class rate: drawn beside accuracy
                 ):
     "Loss, accuracy/macro-F1, learning rate and gradient norm per epoch; returns a matplotlib Figure."
     from matplotlib.figure import Figure
@@ -338,6 +339,7 @@ def plot_history(history: pd.DataFrame, # FitResult.history
         if col in h and h[col].notna().any(): ax[0].plot(e, h[col], ls, label=col)
     for col in ("train_acc", "val_acc", "train_f1", "val_f1"):
         if col in h and h[col].notna().any(): ax[1].plot(e, h[col], "-" if "acc" in col else ":", label=col)
+    if baseline_acc is not None: ax[1].axhline(baseline_acc, color="black", lw=1, ls="--", label="baseline acc")
     ax[2].plot(e, h["lr"], color="C0", label="lr"); ax[2].set_ylabel("learning rate")
     ax2 = ax[2].twinx(); ax2.plot(e, h["grad_norm"], color="C3", label="grad norm"); ax2.set_ylabel("grad norm (pre-clip)")
     if "best" in h and h["best"].any():
