@@ -15,8 +15,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['SECTIONS', 'TradingKitError', 'ConfigError', 'DataError', 'ProviderError', 'LeakageError', 'DataConfig',
            'FeatureConfig', 'LabelConfig', 'ModelConfig', 'TrainConfig', 'BacktestConfig', 'RiskConfig', 'RunConfig',
-           'Settings', 'find_settings_file', 'load_settings', 'project_root', 'resolve_path', 'seed_everything',
-           'get_device']
+           'Settings', 'find_settings_file', 'load_settings', 'stage_config', 'project_root', 'resolve_path',
+           'seed_everything', 'get_device']
 
 # %% ../nbs/00_core.ipynb #6b515e2c
 class TradingKitError(Exception):
@@ -227,6 +227,24 @@ def _check(cfg: Settings):
     if not 0 < cfg.risk.risk_per_trade <= 0.05:
         raise ConfigError(f"risk.risk_per_trade must be in (0, 0.05], got {cfg.risk.risk_per_trade}")
     if cfg.backtest.init_cash <= 0: raise ConfigError(f"backtest.init_cash must be > 0, got {cfg.backtest.init_cash}")
+
+# %% ../nbs/00_core.ipynb #8d11a466
+def stage_config(cfg,                 # the section's dataclass, a whole `Settings`, or None (the dataclass defaults)
+                 section: str,        # 'labels', 'training', 'backtest', ...
+                 **overrides,         # field=value; strings are coerced like settings.ini values
+                ):
+    "The `section` dataclass of `cfg` (a copy) with `overrides` applied; unknown fields raise `ConfigError`."
+    cls = _section_class(section)
+    if cfg is None: obj = cls()
+    elif isinstance(cfg, Settings): obj = getattr(cfg, section)
+    elif isinstance(cfg, type(cls())): obj = cfg
+    else: raise ConfigError(f"{section} config must be a {type(cls()).__name__} or Settings, got {type(cfg).__name__}")
+    obj = dataclasses.replace(obj)
+    types = {f.name: str(f.type) for f in fields(obj)}
+    for k, v in overrides.items():
+        if k not in types: raise ConfigError(f"unknown {section} setting {k!r}; {section} has {sorted(types)}")
+        setattr(obj, k, _coerce(v, types[k], f"{section}.{k}"))
+    return obj
 
 # %% ../nbs/00_core.ipynb #7d8fd883
 def project_root(start: Path | None = None) -> Path:
