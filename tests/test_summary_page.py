@@ -130,7 +130,8 @@ def test_cells_read_like_the_cli(rendered):
     assert goog[col("trades")] == "61" and spx[col("n trials")].startswith("12")
     assert msft[col("trades")] == "1 (open)" and "always long" in msft[col("note")]
     assert "model below the best baseline" in goog[col("note")]
-    assert "ProviderError" in rows["NOPE"][col("note")] and "no sample file" in rows["NOPE"][col("note")]
+    failed = " ".join(c["text"] for r in m["rows"] if r[0]["text"].strip() == "NOPE" for c in r)   # the error spans the number columns
+    assert "failed: ProviderError" in failed and "no sample file data/sample/NOPE_1d.csv" in failed
 
 
 def test_headers_sort_the_table(rendered):
