@@ -246,20 +246,20 @@ def test_multi_ticker_download_keeps_only_the_asked_tickers_rows(fake):
 
 def test_load_ohlcv_writes_then_falls_back_to_the_cache(fake, waits, tmp_path):
     prov = provider(fake, waits)
-    first = load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
+    first = load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
     path = cache_path("yfinance", "MSFT", "1d", tmp_path)
     assert path.exists() and len(first) == len(sample("MSFT_1d.csv").loc["2017-08"])
     fake.down = True
     with pytest.warns(DataWarning, match=r"MSFT: provider 'yfinance' failed .*using the cache written \d+\.\d hours ago"):
-        again = load_ohlcv("MSFT", "2017-08-01", "2017-09-29", provider=prov, cache_dir=tmp_path)
+        again = load_ohlcv("MSFT", start="2017-08-01", end="2017-09-29", provider=prov, cache_dir=tmp_path)
     same(again, first)
     assert waits == [1.0, 2.0, 4.0]
 
 
 def test_load_ohlcv_merges_new_bars_into_the_cache(fake, waits, tmp_path):
     prov = provider(fake, waits)
-    load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
-    full = load_ohlcv("MSFT", "2017-08-01", "2017-09-29", provider=prov, cache_dir=tmp_path)
+    load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
+    full = load_ohlcv("MSFT", start="2017-08-01", end="2017-09-29", provider=prov, cache_dir=tmp_path)
     second = fake.chart_calls("MSFT")[-1]
     assert second["period1"] == int(T("2017-08-31").tz_localize("America/New_York").timestamp())  # only what was missing
     assert full.index[0] == T("2017-08-01") and full.index[-1] == T("2017-09-29") and full.index.is_unique
@@ -268,11 +268,11 @@ def test_load_ohlcv_merges_new_bars_into_the_cache(fake, waits, tmp_path):
 
 def test_truncated_cache_file_is_rebuilt(fake, waits, tmp_path):
     prov = provider(fake, waits)
-    first = load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
+    first = load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
     path = cache_path("yfinance", "MSFT", "1d", tmp_path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.warns(DataWarning, match="cache file .* is corrupt"):
-        again = load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
+        again = load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
     same(again, first)
     same(pd.read_parquet(path), first)
 
@@ -280,7 +280,7 @@ def test_truncated_cache_file_is_rebuilt(fake, waits, tmp_path):
 def test_provider_by_name_uses_yfinances_session(fake, tmp_path):
     YfData(session=fake)  # what any yfinance call with session=fake does to the singleton
     assert isinstance(get_provider("yfinance"), YFinanceProvider)
-    bars = load_ohlcv("MSFT", "2017-09-01", "2017-09-29", provider="yfinance", cache_dir=tmp_path)
+    bars = load_ohlcv("MSFT", start="2017-09-01", end="2017-09-29", provider="yfinance", cache_dir=tmp_path)
     assert bars.index[0] == T("2017-09-01") and bars.index[-1] == T("2017-09-29")
     assert cache_path("yfinance", "MSFT", "1d", tmp_path).exists()
 
