@@ -80,7 +80,8 @@ def test_inclusive_end_asks_yahoo_for_the_next_day(fake, waits):
 
 def test_auto_adjust_scales_ohlc_by_the_dividend_factor(fake, waits):
     adj = provider(fake, waits).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
-    raw = provider(fake, waits, auto_adjust=False).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
+    with pytest.warns(DataWarning, match="MSFT: 'Adj Close' ignored"):   # unadjusted on request, and said
+        raw = provider(fake, waits, auto_adjust=False).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
     traded = sample("MSFT_1d.csv").loc["2017-08-01":"2017-08-31"]
     np.testing.assert_allclose(raw[["open", "high", "low", "close"]], traded[["open", "high", "low", "close"]], rtol=1e-6)
     factor = 1 - 0.39 / traded.loc["2017-08-14", "close"]
@@ -89,6 +90,19 @@ def test_auto_adjust_scales_ohlc_by_the_dividend_factor(fake, waits):
         np.testing.assert_allclose(adj[c][before] / raw[c][before], factor, rtol=1e-6)
         np.testing.assert_allclose(adj[c][after], raw[c][after], rtol=1e-9)
     np.testing.assert_allclose(adj["volume"], raw["volume"])  # volume is never dividend-adjusted
+
+
+def test_a_yahoo_style_csv_is_adjusted_as_yfinance_adjusts(fake, waits, tmp_path):
+    "issue 16.7: the CSV provider's Adj Close policy is yfinance's auto_adjust, bar for bar."
+    from trading_kit.data import CSVProvider
+    export = provider(fake, waits, auto_adjust=False)._history("MSFT", T("2017-08-01"), T("2017-09-01"), "1d")
+    assert "Adj Close" in export.columns                       # what Yahoo's CSV export holds
+    export.index = export.index.tz_localize(None)
+    export.rename_axis("Date").to_csv(tmp_path / "MSFT_1d.csv")
+    with pytest.warns(DataWarning, match="MSFT: 'Adj Close' found: open/high/low/close scaled by Adj Close / Close"):
+        from_csv = load_ohlcv("MSFT", provider=CSVProvider(tmp_path), end="2017-08-31")
+    adj = provider(fake, waits).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
+    np.testing.assert_allclose(from_csv.to_numpy(), adj.to_numpy(), rtol=1e-6)
 
 
 def test_no_start_asks_for_max_period(fake, waits):
