@@ -7,8 +7,9 @@ import pytest
 from scipy import stats
 
 from trading_kit.core import ConfigError, DataError
-from trading_kit.backtest import (Signals, bars_per_year, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
-                                  probabilistic_sharpe, run_backtest, signals_from_predictions)
+from trading_kit.performance import (bars_per_year, deflated_sharpe, drawdown, expected_max_sharpe, min_track_record,
+                                     performance_metrics, probabilistic_sharpe)
+from trading_kit.backtest import Signals, run_backtest, signals_from_predictions
 from trading_kit.sweeps import sweep_macd_rsi
 from trading_kit.data import load_ohlcv
 
@@ -112,6 +113,7 @@ def test_metrics_moments_and_sharpe_match_scipy():
     assert m["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(252), rel=1e-9)
     assert m["psr"] == pytest.approx(probabilistic_sharpe(r.mean() / r.std(ddof=1), 500, stats.skew(r), stats.kurtosis(r, fisher=False)))
     assert m["max_drawdown"] == pytest.approx((eq / np.maximum.accumulate(np.r_[1000, eq])[1:] - 1).min(), rel=1e-9)
+    assert m["max_drawdown"] == pytest.approx(drawdown(eq).min(), rel=1e-12)   # one drawdown definition
 
 
 def test_signals_from_predictions_rules():
