@@ -109,7 +109,7 @@ _SAY = {"no_stop": "the stop was not defined yet: the ATR({atr_window}) still wa
         "zero_units": "the size came to zero units (the risk budget, cash or the instrument's minimum order)"}
 
 def _notes(alarms, skipped, atr_window) -> list:
-    out = [f"LEAK ALARM: {a}" for a in alarms]
+    out = [a if a.startswith("LEAK ALARM") else f"LEAK ALARM: {a}" for a in alarms]   # the evaluation's already say so
     return out + [f"{n} entry signal{'s' if n > 1 else ''} skipped: {_SAY[k].format(atr_window=atr_window)}." for k, n in skipped.items()]
 
 def _bool(x, index, name) -> np.ndarray:

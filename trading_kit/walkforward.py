@@ -177,7 +177,7 @@ def walk_forward(bars: pd.DataFrame,       # validated OHLCV bars
     last = bars.index.get_loc(P.index[-1])
     span = bars.loc[: bars.index[min(last + 1, len(bars) - 1)]]   # history warms the stop; one bar past the last signal, for its fill
     signals = signals_from_predictions(P[PROB_COLUMNS].reindex(span.index), rule=signal_rule, **(signal_kw or {}))
-    bt = run_backtest(span, signals, start=P.index[0], init_cash=init_cash, fees_bps=fees_bps, slippage_bps=slippage_bps,
+    bt = run_backtest(span, signals, start=P.index[0], alarms=report.warnings, init_cash=init_cash, fees_bps=fees_bps, slippage_bps=slippage_bps,
                       n_trials=n_trials, ticker=ticker, **(backtest_kw or {}))
     settings = dict(model=model, model_hp=model_hp or {}, horizon=horizon, threshold=threshold, window=window,
                     train_bars=train_bars, test_bars=test_bars, step=step or test_bars, purge=purge, embargo=embargo,
