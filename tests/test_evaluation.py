@@ -360,3 +360,19 @@ def test_bad_bootstrap_settings_raise_config_error():
     b = {"majority": np.tile([.3, .4, .3], (n, 1))}
     for kw, needle in ((dict(n_boot=0), "n_boot"), (dict(n_boot=-5), "n_boot"), (dict(block=0), "block")):
         with pytest.raises(ConfigError, match=needle): evaluate_against_baselines(y, p, r, b, **kw)
+
+
+def test_one_macro_f1_for_training_and_evaluation():
+    "Training's and evaluation's macro-F1 disagreed (0.762 vs 0.508) when a class is absent: one definition, sklearn's."
+    from trading_kit import metrics, training
+    y, pred = np.array([0, 0, 0, 0, 1]), np.array([0, 0, 0, 1, 1])
+    oracle = f1_score(y, pred, average="macro", labels=[0, 1, 2], zero_division=0)
+    assert oracle == pytest.approx(0.508, abs=1e-3)
+    assert metrics.macro_f1(y, pred) == pytest.approx(oracle)
+    assert training.macro_f1 is metrics.macro_f1
+
+
+def test_one_class_weights_function():
+    from trading_kit import labels, training
+    assert not hasattr(training, "balanced_class_weights")
+    assert training.class_weights is labels.class_weights

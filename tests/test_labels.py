@@ -360,3 +360,10 @@ def test_pooled_scaler_warns_when_one_tickers_train_rows_postdate_anothers_test(
     with pytest.warns(UserWarning, match="calendar"):
         out = prepare_many(frames, scaler_scope="pooled", horizon=2, purge_bars=2, window=5)
     assert calendar_overlap(list(out.values()))
+
+
+def test_splits_require_the_label_horizon():
+    "A purge shorter than the label horizon leaks train labels into the next part: the horizon is never optional."
+    with pytest.raises(TypeError, match="horizon"): chronological_split(100, purge_bars=2)
+    with pytest.raises(TypeError, match="horizon"): walk_forward_folds(500, 100, 50, purge=1)
+    with pytest.raises(ConfigError, match="less than horizon"): chronological_split(100, purge_bars=2, horizon=5)

@@ -237,3 +237,38 @@ def test_negative_weight_decay_or_patience_raise_config_error(msft):
     train, _, _ = msft
     with pytest.raises(ConfigError, match="weight_decay"): fit(get_model("linear", 4), train, epochs=1, weight_decay=-1, progress=False)
     with pytest.raises(ConfigError, match="patience"): fit(get_model("linear", 4), train, epochs=1, patience=-1, progress=False)
+
+
+REPRO_SCRIPT = """
+import numpy as np, torch
+torch.set_num_threads(1)
+from torch.utils.data import TensorDataset
+from trading_kit.models import get_model
+from trading_kit.training import fit, predict_proba
+rng = np.random.default_rng(0)
+x = torch.as_tensor(rng.normal(size=(48, 10, 3)), dtype=torch.float32)
+y = torch.as_tensor(rng.integers(0, 3, 48))
+train, val = TensorDataset(x[:32], y[:32]), TensorDataset(x[32:], y[32:])
+res = fit(get_model("lstm", n_features=3, hidden=8, layers=1), train, val, epochs=1, batch_size=16, progress=False)
+print(np.array2string(predict_proba(res.model, val), precision=8))
+"""
+
+
+def test_probabilities_identical_in_two_fresh_processes():
+    "Same settings and seed give the same probabilities in any process: the initial weights are drawn under the seed."
+    import os, subprocess, sys
+    env = dict(os.environ, PYTHONHASHSEED="random")
+    outs = [subprocess.run([sys.executable, "-c", REPRO_SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+            for _ in range(2)]
+    for o in outs: assert o.returncode == 0, o.stderr[-2000:]
+    assert outs[0].stdout.strip() and outs[0].stdout == outs[1].stdout
+
+
+def test_get_model_seed_leaves_the_global_rng_alone():
+    torch.manual_seed(7); expected = torch.rand(3)
+    torch.manual_seed(7); a = get_model("gru", 4, seed=1, hidden=8, layers=1); got = torch.rand(3)
+    b = get_model("gru", 4, seed=1, hidden=8, layers=1)
+    c = get_model("gru", 4, seed=2, hidden=8, layers=1)
+    assert torch.equal(expected, got)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert not all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values()))
