@@ -373,6 +373,15 @@ def test_one_macro_f1_for_training_and_evaluation():
 
 
 def test_one_class_weights_function():
+    "fit(class_weights='balanced') is labels.class_weights on the train labels; the trainer has no second copy."
+    import pandas as pd, torch
+    from torch.utils.data import TensorDataset
     from trading_kit import labels, training
+    from trading_kit.models import get_model
     assert not hasattr(training, "balanced_class_weights")
-    assert training.class_weights is labels.class_weights
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(40, 6, 2, generator=g), torch.tensor([0] * 25 + [1] * 10 + [2] * 5)
+    ds = TensorDataset(x, y)
+    run = lambda w: training.fit(get_model("linear", 2, seed=0), ds, epochs=2, batch_size=8, class_weights=w,
+                                 progress=False).history
+    pd.testing.assert_frame_equal(run("balanced"), run(labels.class_weights(y.numpy()).tolist()))
