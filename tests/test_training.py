@@ -11,7 +11,8 @@ from trading_kit.core import ConfigError, DataError, seed_everything
 from trading_kit.data import load_ohlcv
 from trading_kit.models import MODELS, get_model
 from trading_kit.training import (fit, predict_proba, predict_logits, save_checkpoint, load_checkpoint,
-                                  plot_history, FitResult)
+                                  FitResult)
+from trading_kit.training_plots import plot_history
 
 torch.set_num_threads(1)
 
@@ -107,8 +108,7 @@ def test_two_epochs_on_sample_data_and_checkpoint_round_trip(name, msft, tmp_pat
 
 
 def _run(train, val, seed, **kw):
-    seed_everything(seed)
-    res = fit(get_model("cnn_lstm", 4, **SMALL["cnn_lstm"]), train, val, epochs=2, seed=seed, progress=False, **kw)
+    res = fit(get_model("cnn_lstm", 4, seed=seed, **SMALL["cnn_lstm"]), train, val, epochs=2, seed=seed, progress=False, **kw)
     return res, predict_proba(res.model, val)
 
 
@@ -135,8 +135,8 @@ def test_resume_continues_exactly_and_interrupt_keeps_best(msft, tmp_path):
     best, _ = load_checkpoint(tmp_path / "part")  # the interrupted run's best weights are on disk and in the result
     np.testing.assert_array_equal(predict_logits(best, val), predict_logits(part.model, val))
 
-    seed_everything(99)  # a different init: resume must overwrite it with the saved state
-    resumed = fit(get_model("gru", 4, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "part", resume=True, **kw)
+    # a different init (seed 99): resume must overwrite it with the saved state
+    resumed = fit(get_model("gru", 4, seed=99, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "part", resume=True, **kw)
     assert not resumed.interrupted and len(resumed.history) == 4
     pd.testing.assert_frame_equal(resumed.history, full.history)
     np.testing.assert_array_equal(predict_logits(resumed.model, val), predict_logits(full.model, val))
