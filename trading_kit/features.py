@@ -6,18 +6,20 @@ Docs: https://github.com/trading-kit/trading-kit/features.html.md"""
 
 # %% ../nbs/02_features.ipynb #922945fb
 from __future__ import annotations
-import importlib, inspect
+import importlib, inspect, warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-import pandas_ta_classic as ta
+with warnings.catch_warnings():   # pandas-ta-classic reads Timestamp.dayofyear at import, deprecated in pandas 3.1
+    warnings.simplefilter("ignore", DeprecationWarning); warnings.simplefilter("ignore", FutureWarning)
+    import pandas_ta_classic as ta
 try: import talib
 except ImportError: talib = None
 
 from .core import ConfigError, DataError
-from .data import OHLCV
+from .ohlcv import OHLCV
 
 # %% auto #0
 __all__ = ['SEED32_COLUMNS', 'INTRADAY_MACD', 'INTRADAY_RSI', 'FEATURE_PRESETS', 'check_bars', 'synthetic_ohlcv', 'rsi', 'macd',
