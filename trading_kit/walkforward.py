@@ -7,13 +7,13 @@ Docs: https://github.com/trading-kit/trading-kit/walkforward.html.md"""
 # %% ../nbs/09_walkforward.ipynb #8d0bbbd6
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .core import ConfigError, DataError
+from .core import ConfigError, DataError, Settings, with_overrides
 from .splits import walk_forward_folds
 from .scaling import Scaler
 from .datasets import WindowDataset, prepare_data
@@ -72,14 +72,22 @@ def _save_fold(state_dir: Path, k: int, preds: pd.DataFrame, row: dict):
     preds.to_parquet(tmp); tmp.replace(state_dir / f"fold_{k:03d}.parquet")
     (state_dir / f"fold_{k:03d}.json").write_text(json.dumps(row, default=str))
 
+def _flat(d: dict, pre: str = "") -> dict:
+    "{'settings': {'training': {'epochs': 2}}} -> {'settings.training.epochs': 2}, so a refusal names the setting."
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v: out |= _flat(v, f"{pre}{k}.")
+        else: out[f"{pre}{k}"] = v
+    return out
+
 def _check_state(state_dir: Path, run: dict):
     "Record the run's settings in `state_dir`; refuse to resume folds saved under different ones."
     state_dir.mkdir(parents=True, exist_ok=True)
     f = state_dir / "run.json"
     run = json.loads(json.dumps(run, default=str, sort_keys=True))
     if f.is_file() and any(state_dir.glob("fold_*.parquet")):   # no finished fold yet: nothing to mix up
-        old = json.loads(f.read_text())
-        diff = sorted(k for k in run.keys() | old.keys() if run.get(k) != old.get(k))
+        old, now = _flat(json.loads(f.read_text())), _flat(run)
+        diff = sorted(k for k in now.keys() | old.keys() if now.get(k) != old.get(k))
         if diff: raise ConfigError(f"state_dir {state_dir} holds folds of a run with other settings ({', '.join(diff)} "
                                    f"differ); use a new state_dir or delete it to start over")
     else: f.write_text(json.dumps(run, indent=1))
@@ -90,70 +98,69 @@ def _load_fold(state_dir: Path, k: int):
     return pd.read_parquet(p), json.loads(j.read_text())
 
 # %% ../nbs/09_walkforward.ipynb #7d691066
+def _fold_sizes(n_samples: int, folds: int, purge: int, embargo: int) -> tuple[int, int]:
+    "(train, test) samples for `folds` test blocks after a first training window of half the samples."
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds < 1: raise ConfigError(f"folds must be an int >= 1, got {folds!r}")
+    train = n_samples // 2
+    return train, max((n_samples - train - purge - embargo) // folds, 1)
+
 def walk_forward(bars: pd.DataFrame,       # validated OHLCV bars
                  features: pd.DataFrame,   # past-only features on the same index
-                 model: str = "lstm",      # a name in MODELS
-                 model_hp: dict | None = None, # hyper-parameters for get_model
-                 horizon: int = 5, threshold: float = 0.005, threshold_mode: str = "fixed",
-                 window: int = 60,         # bars per model input
-                 train_bars: int = 1000,   # samples per training window (the first one, if expanding)
-                 test_bars: int = 250,     # samples predicted per fold
+                 cfg: Settings | None = None, # the run's settings: labels, model, training, backtest, risk (None: settings.ini)
+                 *,
+                 folds: int = 4,           # test blocks after a first training window of half the samples
+                 train_bars: int | None = None, # samples per training window (overrides `folds`' sizing)
+                 test_bars: int | None = None,  # samples predicted per fold
                  step: int | None = None,  # samples between folds (default: test_bars)
-                 purge: int | None = None, # gap between train and test (default: horizon)
-                 embargo: int = 0,         # extra gap after the purge
                  expanding: bool = False,  # True: every fold trains from the first bar
                  val_frac: float = 0.2,    # early-stopping tail of each training window
-                 scaler: str = "standard",
-                 epochs: int = 10, batch_size: int = 64, lr: float = 1e-3, patience: int = 3,
-                 seed: int = 42, device: str = "auto",
-                 fit_kw: dict | None = None,   # more arguments for training.fit
                  signal_rule: str = "argmax", signal_kw: dict | None = None,
-                 init_cash: float = 1000.0, fees_bps: float = 5.0, slippage_bps: float = 5.0,
-                 backtest_kw: dict | None = None, # more arguments for run_backtest
                  n_trials: int = 1,        # configurations tried so far (deflated Sharpe)
                  n_boot: int = 1000,       # bootstrap resamples for the evaluation
                  ticker: str = "?",
                  state_dir: str | Path | None = None, # keep finished folds here; resume from them
                  progress: bool = True,
+                 model: str | None = None, # shorthand for model.name
+                 **overrides,              # any setting by a key only one section has: epochs=2, window=20, horizon=5, purge_bars=5 ...
                 ) -> WalkForwardResult:
     "Walk-forward retraining with purge and embargo; stitched out-of-sample predictions backtested once."
     t0 = time.perf_counter()
     check_bars(bars, ticker, what="walk forward")
-    purge = horizon if purge is None else int(purge)
+    cfg = with_overrides(cfg, {**overrides, **({"model.name": model} if model else {})})
+    lb, tr, m = cfg.labels, cfg.training, cfg.model
     if not 0 <= val_frac < 0.9: raise ConfigError(f"val_frac must be in [0, 0.9), got {val_frac}")
-    raw = prepare_data(features, bars["close"], ticker=ticker, horizon=horizon, threshold=threshold, threshold_mode=threshold_mode,
-                       window=window, purge_bars=purge, scaler="none")   # unscaled: each fold fits its own scaler
-    first = int(max(window - 1, np.argmax(raw.y >= 0)))
-    folds = walk_forward_folds(len(raw.y) - horizon, train=train_bars, test=test_bars, step=step, purge=purge,
-                               embargo=embargo, expanding=expanding, first=first, horizon=horizon)
+    raw = prepare_data(features, bars["close"], cfg, ticker=ticker, scaler="none")   # unscaled: each fold fits its own scaler
+    first = int(max(lb.window - 1, np.argmax(raw.y >= 0)))
+    n_samples = len(raw.y) - lb.horizon - first
+    auto_train, auto_test = _fold_sizes(n_samples, folds, lb.purge_bars, lb.embargo)
+    train_bars, test_bars = train_bars or auto_train, test_bars or auto_test
+    plan = walk_forward_folds(len(raw.y) - lb.horizon, train=train_bars, test=test_bars, step=step, purge=lb.purge_bars,
+                              embargo=lb.embargo, expanding=expanding, first=first, horizon=lb.horizon)
     from tqdm.auto import tqdm
+    hp = {k: getattr(m, k) for k in ("hidden", "layers", "dropout")}
     state = Path(state_dir) if state_dir is not None else None
     if state is not None:   # everything that shapes a fold's numbers, plus a fingerprint of the data
         data_hash = int(pd.util.hash_pandas_object(pd.concat([features, bars["close"]], axis=1), index=True).sum() % 2**61)
-        _check_state(state, dict(model=model, model_hp=model_hp or {}, horizon=horizon, threshold=threshold,
-                                 threshold_mode=threshold_mode, window=window, train_bars=train_bars, test_bars=test_bars,
-                                 step=step, purge=purge, embargo=embargo, expanding=expanding, val_frac=val_frac,
-                                 scaler=scaler, epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed,
-                                 fit_kw=fit_kw or {}, ticker=ticker, features=list(features.columns), data=data_hash))
-    preds, rows, base_parts, interrupted = [], [], [], False
-    y_prev_all = previous_labels(raw.y, np.arange(len(raw.y)), horizon)
+        _check_state(state, dict(settings=asdict(cfg), train_bars=train_bars, test_bars=test_bars, step=step, expanding=expanding,
+                                 val_frac=val_frac, ticker=ticker, features=list(features.columns), data=data_hash))
+    preds, rows, interrupted = [], [], False
+    y_prev_all = previous_labels(raw.y, np.arange(len(raw.y)), lb.horizon)
     try:
-        for fold in tqdm(folds, desc=f"walk-forward {ticker}", disable=not progress):
+        for fold in tqdm(plan, desc=f"walk-forward {ticker}", disable=not progress):
             done = _load_fold(state, fold.k) if state is not None else None
             if done is not None:
                 p, row = done
             else:
-                fit_pos, val_pos = _fold_parts(fold.train, val_frac, purge)
-                sc = Scaler(scaler).fit(raw.X[fit_pos[0] - window + 1: fit_pos[-1] + 1])   # this fold's train rows only
+                fit_pos, val_pos = _fold_parts(fold.train, val_frac, lb.purge_bars)
+                sc = Scaler(lb.scaler).fit(raw.X[fit_pos[0] - lb.window + 1: fit_pos[-1] + 1])   # this fold's train rows only
                 X = np.ascontiguousarray(sc.transform(raw.X).astype(np.float32))
-                net = get_model(model, n_features=X.shape[1], seed=seed + fold.k, **(model_hp or {}))   # same seed, same folds, same numbers
-                res = fit(net, WindowDataset(X, raw.y, fit_pos, window, ticker),
-                          WindowDataset(X, raw.y, val_pos, window, ticker) if len(val_pos) else None,
-                          epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, seed=seed + fold.k,
-                          device=device, progress=False, **(fit_kw or {}))
-                probs = predict_proba(res.model, WindowDataset(X, raw.y, fold.test, window, ticker), device=device)
+                net = get_model(m.name, n_features=X.shape[1], seed=tr.seed + fold.k, **_accepted(m.name, hp))   # same seed, same folds, same numbers
+                res = fit(net, WindowDataset(X, raw.y, fit_pos, lb.window, ticker), cfg,
+                          val=WindowDataset(X, raw.y, val_pos, lb.window, ticker) if len(val_pos) else None,
+                          seed=tr.seed + fold.k, progress=False)
+                probs = predict_proba(res.model, WindowDataset(X, raw.y, fold.test, lb.window, ticker), device=tr.device)
                 base = predict_baselines(X[fit_pos], raw.y[fit_pos], X[fold.test], raw.y[fold.test],
-                                            y_prev_all[fold.test], seed=seed)
+                                         y_prev_all[fold.test], seed=tr.seed)
                 p = pd.DataFrame(probs, index=raw.index[fold.test], columns=PROB_COLUMNS)
                 p["y"], p["forward_return"], p["fold"] = raw.y[fold.test], raw.forward_returns[fold.test], fold.k
                 for name, b in base.items():
@@ -175,14 +182,20 @@ def walk_forward(bars: pd.DataFrame,       # validated OHLCV bars
     names = ("majority", "persistence", "logistic", "hgb")
     baselines = {n: P[[f"{n}_{c}" for c in PROB_COLUMNS]].to_numpy() for n in names}
     report = evaluate_predictions(P["y"].to_numpy(), P[PROB_COLUMNS].to_numpy(), P["forward_return"].to_numpy(),
-                                  baselines, horizon, n_boot=n_boot, seed=seed, model_name="model")
+                                  baselines, lb.horizon, n_boot=n_boot, seed=tr.seed, model_name="model")
     last = bars.index.get_loc(P.index[-1])
     span = bars.loc[: bars.index[min(last + 1, len(bars) - 1)]]   # history warms the stop; one bar past the last signal, for its fill
     signals = signals_from_predictions(P[PROB_COLUMNS].reindex(span.index), rule=signal_rule, **(signal_kw or {}))
-    bt = run_backtest(span, signals, start=P.index[0], alarms=report.warnings, init_cash=init_cash, fees_bps=fees_bps, slippage_bps=slippage_bps,
-                      n_trials=n_trials, ticker=ticker, **(backtest_kw or {}))
-    settings = dict(model=model, model_hp=model_hp or {}, horizon=horizon, threshold=threshold, window=window,
-                    train_bars=train_bars, test_bars=test_bars, step=step or test_bars, purge=purge, embargo=embargo,
-                    expanding=expanding, epochs=epochs, seed=seed, n_trials=n_trials, ticker=ticker)
+    bt = run_backtest(span, signals, cfg, start=P.index[0], alarms=report.warnings, n_trials=n_trials, ticker=ticker)
+    settings = dict(model=m.name, model_hp=hp, horizon=lb.horizon, threshold=lb.threshold, window=lb.window,
+                    train_bars=train_bars, test_bars=test_bars, step=step or test_bars, purge=lb.purge_bars, embargo=lb.embargo,
+                    expanding=expanding, epochs=tr.epochs, seed=tr.seed, n_trials=n_trials, ticker=ticker)
     return WalkForwardResult(P[[*PROB_COLUMNS, "y", "forward_return", "fold"]], folds_df, report, bt, baselines,
                              interrupted, time.perf_counter() - t0, settings)
+
+def _accepted(name: str, hp: dict) -> dict:
+    "The model-section hyper-parameters that this model's constructor takes (the linear model has no `layers`)."
+    import inspect
+    from trading_kit.models import MODELS
+    if name not in MODELS: raise ConfigError(f"model.name {name!r} is not in the zoo; choose one of {sorted(MODELS)}")
+    return {k: v for k, v in hp.items() if k in inspect.signature(MODELS[name].__init__).parameters}
