@@ -217,9 +217,11 @@ def test_grid_kernel_equals_run_backtest_all_in(eurusd):
     bars = eurusd.iloc[:3000]
     sig = STRATEGIES["vwap_reversion"](bars)        # long and short, time stop
     bt = run_backtest(bars, sig, sizing="percent", stop_atr=None, stop_pct=None, spec=None, fractional=True, ticker="TEST")
-    R, trades = grid_returns(bars, [sig], stop_atr=None)
-    np.testing.assert_allclose((1 + R[0]).cumprod().to_numpy() * 1000, bt.equity.to_numpy(), rtol=1e-8)
-    assert trades.n_trades[0] == bt.metrics["n_trades"]
+    g = grid_returns(bars, [sig], stop_atr=None)
+    np.testing.assert_allclose((1 + g.returns[0]).cumprod().to_numpy() * 1000, bt.equity.to_numpy(), rtol=1e-8)
+    assert g.trades.n_trades[0] == bt.metrics["n_trades"]
+    closed = bt.trades[bt.trades["Status"] == "Closed"]
+    np.testing.assert_allclose(np.sort(g.trade_returns[0].dropna().to_numpy()), np.sort(closed["Return"].to_numpy()), rtol=1e-6)
 
 
 def test_run_strategy_offline(eurusd, msft):
