@@ -213,11 +213,12 @@ def test_macd_rsi_grid_equals_the_sweep(msft):
     np.testing.assert_array_equal(a.n_trades, b.n_trades)
 
 
-def test_grid_kernel_equals_run_backtest_all_in(eurusd):
+@pytest.mark.parametrize("stop_atr", [None, 2.0])
+def test_grid_kernel_equals_run_backtest_all_in(eurusd, stop_atr):
     bars = eurusd.iloc[:3000]
     sig = STRATEGIES["vwap_reversion"](bars)        # long and short, time stop
-    bt = run_backtest(bars, sig, sizing="percent", stop_atr=None, stop_pct=None, spec=None, fractional=True, ticker="TEST")
-    g = grid_returns(bars, [sig], stop_atr=None)
+    bt = run_backtest(bars, sig, None, sizing="percent", stop_atr=stop_atr, fractional=True, ticker="TEST", start=100, pdt="off")
+    g = grid_returns(bars, [sig], stop_atr=stop_atr, start=bars.index[100])
     np.testing.assert_allclose((1 + g.returns[0]).cumprod().to_numpy() * 1000, bt.equity.to_numpy(), rtol=1e-8)
     assert g.trades.n_trades[0] == bt.metrics["n_trades"]
     closed = bt.trades[bt.trades["Status"] == "Closed"]
