@@ -173,6 +173,7 @@ def test_filters_compose_with_signals_and_each_other(eurusd):
     both = (mt & ~a)(bars, train_end=cut, flatten=True)     # a plain name goes to every part that takes it
     assert isinstance(both, Gate) and both.flatten
     assert len((m & ~a).configurations()) == len(m.configurations()) * len(a.configurations())
+    assert check_strategy_lookahead(bars, m & ~a, n_checks=4, train_end=cut).ok          # composites are past-only too
     with pytest.raises(ConfigError, match="combine a strategy with filters"): m & STRATEGIES["orb"]
     with pytest.raises(ConfigError, match="only a filter"): ~m
 
