@@ -7,7 +7,7 @@ import torch
 import trading_kit.walkforward as wfmod
 from conftest import make_bars
 from trading_kit.core import TradingKitError
-from trading_kit.labels import Scaler
+from trading_kit.scaling import Scaler
 from trading_kit.walkforward import walk_forward
 
 torch.set_num_threads(1)
