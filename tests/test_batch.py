@@ -172,7 +172,7 @@ def test_real_template_end_to_end(real_runs):
     assert a.failed == ["NOPE"]
     d = a.run_dir / "GOOG"
     for f in ("notebook.ipynb", "report.html", "metrics.json", "predictions.parquet", "checkpoint/model.safetensors",
-              "checkpoint/config.json", "checkpoint/scaler.json", "figures/equity.png", "figures/confusion.png"):
+              "checkpoint/config.json", "checkpoint/scaler.json", "figures/experiment.png", "figures/training.png"):
         assert (d / f).is_file(), f
     m = json.loads((d / "metrics.json").read_text())
     h = m["headline"]
