@@ -302,14 +302,15 @@ def test_real_template_walk_forward(tmp_path):
     assert (pd.to_datetime(folds["train_end"]) < pd.to_datetime(folds["test_start"])).all()
     assert 0 <= wf["summary"]["accuracy"] <= 1 and wf["summary"]["best_baseline"]
 
-def test_resume_reruns_tickers_finished_with_another_configuration(tmp_path):
+def test_a_finished_ticker_is_never_overwritten_by_another_configuration(tmp_path):
     run_batch(["MSFT", "GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", progress=False)
     same = run_batch(["MSFT", "GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", resume=True, progress=False)
     assert all(s.get("skipped") for s in same.statuses)
-    other = run_batch(["MSFT"], MINI, {"seed": 2}, tmp_path, run_id="r", resume=True, progress=False)
-    st = {s["spec"]: s for s in other.statuses}
-    assert not st["MSFT"].get("skipped") and json.loads((tmp_path / "r" / "MSFT" / "metrics.json").read_text())["seed"] == 2
-    assert st["MSFT"]["config_hash"] != st["GOOG"]["config_hash"]           # the summary shows the mix, hashes say so
+    before = (tmp_path / "r" / "MSFT" / "metrics.json").read_bytes()
+    for resume in (True, False):
+        with pytest.raises(ConfigError, match="never overwritten"):
+            run_batch(["MSFT"], MINI, {"seed": 2}, tmp_path, run_id="r", resume=resume, progress=False)
+    assert (tmp_path / "r" / "MSFT" / "metrics.json").read_bytes() == before
 
 
 ODD_SECRET = 'k3y"with&odd<chars>\\9f8e'                              # JSON and HTML escape some of these characters

@@ -15,8 +15,8 @@ from .core import ConfigError, TradingKitError, load_settings, resolve_path
 from .data import load_universe, summarize_ohlcv
 
 # %% auto #0
-__all__ = ['DEMO_OVERRIDES', 'data_summary_table', 'cmd_data', 'sample_specs', 'parse_overrides', 'run_params', 'cmd_run',
-           'cmd_summarize', 'cmd_demo', 'build_parser', 'main']
+__all__ = ['DEMO_OVERRIDES', 'data_summary_table', 'cmd_data', 'sample_specs', 'parse_overrides', 'run_params', 'read_tickers',
+           'check_run_specs', 'cmd_run', 'cmd_summarize', 'cmd_demo', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #1988dece
 def data_summary_table(tickers=None, provider="sample", interval=None, start=None, end=None) -> tuple[pd.DataFrame, dict]:
@@ -116,17 +116,76 @@ def _print_summary(res) -> None:
         print(f"FAILED {r['ticker']}: {r['error']}", file=sys.stderr)
     print(f"\nsummary: {res.index_html}\n         {res.summary_csv}")
 
+def read_tickers(items: list[str] | None) -> list[str] | None:
+    "Ticker specs from the command line; `@file.txt` entries are read from that file (whitespace-separated, # comments)."
+    if not items: return items
+    out = []
+    for it in items:
+        if not it.startswith("@"): out.append(it); continue
+        path = Path(it[1:]).expanduser()
+        try: text = path.read_text(encoding="utf-8")
+        except OSError as e: raise ConfigError(f"--tickers {it}: cannot read {path}: {e.strerror or e}") from None
+        found = [t for line in text.splitlines() for t in line.split("#")[0].replace(",", " ").split()]
+        if not found: raise ConfigError(f"--tickers {it}: {path} lists no tickers")
+        out += found
+    return out
+
+def check_run_specs(specs: list[str], cfg) -> None:
+    "Stop a run before any kernel starts when a model name or a ticker's interval cannot work."
+    from trading_kit.batch import parse_ticker_spec
+    from trading_kit.data import check_interval, load_ohlcv
+    from trading_kit.models import MODELS
+    if cfg.model.name not in MODELS:
+        raise ConfigError(f"model {cfg.model.name!r} is not in the zoo; choose one of {', '.join(sorted(MODELS))}")
+    for spec in specs:
+        ticker, iv = parse_ticker_spec(spec)
+        if iv is None: continue
+        try:
+            check_interval(iv)
+            if cfg.data.provider in ("sample", "csv"):  # local files: cheap to check that this interval can be built
+                load_ohlcv(ticker, interval=iv, provider=cfg.data.provider)
+        except TradingKitError as e: raise ConfigError(f"{spec}: {e}") from None
+
+def _resume_args(args, output_dir: Path) -> tuple[str, dict]:
+    "The recorded request of the run to resume; explicit arguments that would change it are refused."
+    from trading_kit.batch import resume_request
+    run_id, req = resume_request(output_dir, args.run_id)
+    asked = {"--tickers": read_tickers(args.tickers), "--template": args.template, "--sample": getattr(args, "sample", False) or None}
+    if args.param or any(getattr(args, k, None) is not None for k in _FLAG_SETTINGS) or args.walk_forward:
+        params, cfg = run_params(args)
+        asked["parameters"] = {k: v for k, v in params.items() if k != "torch_threads"}
+        recorded = {k: v for k, v in req["params"].items() if k != "torch_threads"}
+        if asked["parameters"] != recorded or cfg.to_dict() != req["settings"]:
+            raise ConfigError(f"--resume continues run {run_id} exactly as it was started (parameters {recorded}); "
+                              "these arguments would change it: drop them, or start a new run without --resume")
+    if asked["--tickers"] is not None and asked["--tickers"] != req["tickers"]:
+        raise ConfigError(f"--resume continues run {run_id} with its tickers {req['tickers']}; drop --tickers, "
+                          f"or add tickers to it with --run-id {run_id} (without --resume)")
+    if asked["--template"] is not None and str(Path(asked["--template"]).resolve()) != req["template"]:
+        raise ConfigError(f"--resume continues run {run_id} with its template {req['template']}; drop --template")
+    return run_id, req
+
 def cmd_run(args) -> int:
     "Run the template for every ticker; print the leaderboard and where it is; 1 if any ticker failed."
     from trading_kit.batch import run_batch
+    if args.resume:
+        output_dir = resolve_path(args.output_dir or load_settings().run.output_dir)
+        run_id, req = _resume_args(args, output_dir)
+        print(f"resuming run {run_id}: {' '.join(req['tickers'])}", flush=True)
+        res = run_batch(req["tickers"], template=req["template"], params=req["params"], output_dir=output_dir,
+                        run_id=run_id, workers=args.workers or req["workers"], resume=True, progress=not args.no_progress,
+                        timeout=req.get("timeout"), show_code=req.get("show_code", False), settings=req["settings"])
+        _print_summary(res)
+        return 0 if res.ok else 1
     params, cfg = run_params(args)
-    tickers = args.tickers or (sample_specs(cfg.data.interval) if args.sample else cfg.data.universe)
+    tickers = read_tickers(args.tickers) or (sample_specs(cfg.data.interval) if args.sample else cfg.data.universe)
+    check_run_specs(tickers, cfg)
     workers = cfg.run.workers if args.workers is None else args.workers
     if workers < 1: raise ConfigError(f"--workers {workers}: workers must be >= 1")
     params.setdefault("torch_threads", max(1, (os.cpu_count() or 1) // max(1, min(workers, len(tickers)))))
     res = run_batch(tickers, template=args.template, params=params,
                     output_dir=resolve_path(args.output_dir or cfg.run.output_dir), run_id=args.run_id,
-                    workers=workers, resume=args.resume, progress=not args.no_progress, timeout=args.timeout,
+                    workers=workers, progress=not args.no_progress, timeout=args.timeout,
                     show_code=args.show_code, settings=cfg.to_dict())
     _print_summary(res)
     return 0 if res.ok else 1
@@ -154,15 +213,21 @@ def cmd_demo(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #49ccc201
 def _run_args(r: argparse.ArgumentParser):
-    r.add_argument("--tickers", nargs="+", help="default: settings' data.universe; TICKER:interval for its own interval")
+    r.add_argument("--tickers", nargs="+", help="default: settings' data.universe; TICKER:interval for its own interval; "
+                   "@file.txt reads tickers from a file")
     r.add_argument("--provider", help="sample | csv | yfinance (default: settings' data.provider)")
-    r.add_argument("--model", help="a model name from trading_kit.models.MODELS (default: settings' model.name)")
-    r.add_argument("--interval"); r.add_argument("--start"); r.add_argument("--end")
-    r.add_argument("--epochs", type=int); r.add_argument("--seed", type=int)
+    from trading_kit.models import MODELS
+    r.add_argument("--model", help=f"one of {', '.join(sorted(MODELS))} (default: settings' model.name)")
+    r.add_argument("--interval", help="bar interval for every ticker without its own, e.g. 1d, 4h, 1h, 15m (default: settings' data.interval)")
+    r.add_argument("--start", help="first date YYYY-MM-DD (default: settings' data.start, all history)")
+    r.add_argument("--end", help="last date YYYY-MM-DD (default: settings' data.end, up to the last bar)")
+    r.add_argument("--epochs", type=int, help="training epochs (default: settings' training.epochs)")
+    r.add_argument("--seed", type=int, help="the run's seed (default: settings' training.seed)")
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any setting, e.g. -p training.lr=3e-4 (repeatable)")
     r.add_argument("--walk-forward", action="store_true", help="also run the walk-forward evaluation")
     r.add_argument("--workers", type=int, help="parallel tickers (default: settings' run.workers)")
-    r.add_argument("--resume", action="store_true", help="skip tickers already complete in the run (default: the latest run)")
+    r.add_argument("--resume", action="store_true", help="continue a run exactly as it was started (default: the latest run; "
+                   "--run-id picks one): finished tickers are kept, the rest run with the run's recorded settings")
     r.add_argument("--run-id", help="default: a new UTC time-stamped id")
     r.add_argument("--output-dir", help="default: settings' run.output_dir")
     r.add_argument("--template", help="papermill template (default: the packaged ticker_run.ipynb)")
@@ -197,3 +262,6 @@ def main(argv: list[str] | None = None) -> int:
     except TradingKitError as e:
         print(_safe(f"error: {type(e).__name__}: {e}"), file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: finished work is kept; no traceback
+        print(_safe(f"\ninterrupted: {e or 'stopped'}"), file=sys.stderr)
+        return 130
