@@ -222,13 +222,18 @@ def test_unknown_kernel_fails_the_ticker_clearly(tmp_path):
 
 
 def test_colab_notebook_is_outside_nbdev_and_linked_from_the_readme():
+    import trading_kit
     root = Path(__file__).resolve().parents[1]
     path = root / "examples" / "colab_getting_started.ipynb"
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert any("pip install" in s and "git+https://github.com/trading-kit/trading-kit" in s for s in code)
-    assert any("run_batch(" in s for s in code) and any("report.html" in s for s in code)
+    text = "\n".join(code)
+    assert "https://github.com/trading-kit/trading-kit" in text and "pip install" in text
+    assert f'KIT_REF = "v{trading_kit.__version__}"' in text                         # pinned to this release's tag
+    assert "RESTART NEEDED" in text and "drive.mount" in text                        # restart check, Drive option
+    assert '"data.provider": "sample"' in text and "os.chdir(KIT_DIR)" in text        # sample bars found from the clone
+    assert "run_experiment(" in text and "exp.save(" in text and "exp.verdict" in text
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")      # committed clean
     assert not any(re.search(r"api_?key|secret|token", s, re.I) for s in code)       # no keys as parameters
     assert "colab.research.google.com/github/trading-kit/trading-kit/blob/main/examples/colab_getting_started.ipynb" \
