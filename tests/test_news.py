@@ -166,3 +166,33 @@ def test_headline_one_second_after_the_open_never_reaches_that_bar():
     intraday = pd.DataFrame({"close": 1.0}, index=pd.date_range("2024-03-04 09:30", periods=3, freq="1min"))
     g = news_features(intraday, news, tz="America/New_York")
     assert g["news_count"].tolist() == [0, 1, 0]   # the 09:30 bar never sees it; 09:31 does
+
+
+@pytest.mark.parametrize("freq,latency", [("1D", "0s"), ("1D", "5min"), ("15min", "0s"), ("15min", "90s")])
+def test_news_features_truncation(freq, latency):
+    "Bars and news truncated at t give the value the full history gives at t (across the March DST change)."
+    import numpy as np
+    from trading_kit.news_features import bar_open_times
+    rng = np.random.default_rng(1)
+    if freq == "1D":
+        index = pd.bdate_range("2024-02-26", periods=30, name="date")
+    else:
+        day = pd.date_range("2024-03-08 09:30", periods=26, freq="15min")
+        index = day.append(day + pd.Timedelta(days=3)).rename("date")   # Friday, then Monday after DST starts
+    bars = pd.DataFrame({"close": 1.0}, index=index)
+    first, last = bar_open_times(index, "America/New_York")[[0, -1]]
+    span = (last - first).total_seconds() + 2 * 86400
+    pub = first - pd.Timedelta("1D") + pd.to_timedelta(np.sort(rng.uniform(0, span, 300)), unit="s")
+    words = np.array(["beats", "misses", "cloud", "guidance", "outage", "deal"])
+    news = pd.DataFrame({"published_at": pub, "headline": [" ".join(rng.choice(words, 3)) for _ in pub],
+                         "score": rng.uniform(-1, 1, len(pub))})
+    full = news_features(bars, news, tz="America/New_York", latency=latency)
+    assert full["news_count"].sum() > 0
+    opens = bar_open_times(index, "America/New_York")
+    usable = news.published_at + pd.Timedelta(latency)
+    for t in range(len(index)):
+        nxt = opens[t + 1] if t + 1 < len(index) else opens[t] + pd.Timedelta("1D")
+        # news cut where bar t closes (everything before the next open), and where it opens (the strict rule)
+        for kept in (news[news.published_at < nxt], news[usable <= opens[t]]):
+            part = news_features(bars.iloc[: t + 1], kept, tz="America/New_York", latency=latency)
+            np.testing.assert_array_equal(part.iloc[-1].to_numpy(), full.iloc[t].to_numpy())
