@@ -19,11 +19,10 @@ __all__ = ['DEMO_OVERRIDES', 'data_summary_table', 'cmd_data', 'sample_specs', '
            'check_run_specs', 'cmd_run', 'cmd_summarize', 'cmd_demo', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #1988dece
-def data_summary_table(tickers=None, provider="sample", interval=None, start=None, end=None) -> tuple[pd.DataFrame, dict]:
-    "One summary row per ticker that loads, and the errors of those that do not."
-    cfg = load_settings().data
-    frames, errors = load_universe(tickers or cfg.universe, provider=provider or cfg.provider,
-                                   interval=interval or cfg.interval, start=start or cfg.start, end=end or cfg.end)
+def data_summary_table(tickers=None, provider=None, interval=None, start=None, end=None, cfg=None) -> tuple[pd.DataFrame, dict]:
+    "One summary row per ticker that loads, and the errors of those that do not (settings: `cfg`, default settings.ini)."
+    cfg = (cfg or load_settings()).data
+    frames, errors = load_universe(tickers or cfg.universe, cfg, provider=provider, interval=interval, start=start, end=end)
     rows = [summarize_ohlcv(df, t) for t, df in frames.items()]
     return pd.DataFrame(rows).set_index("ticker") if rows else pd.DataFrame(), errors
 
@@ -35,7 +34,9 @@ def _fmt(table: pd.DataFrame) -> str:
 
 def cmd_data(args) -> int:
     "Load and validate tickers, print one summary line each."
-    table, errors = data_summary_table(args.tickers, args.provider, args.interval, args.start, args.end)
+    cfg = load_settings(overrides={"data.csv_dir": args.data_dir} if args.data_dir else None)
+    provider = args.provider or ("csv" if args.data_dir else None)
+    table, errors = data_summary_table(read_tickers(args.tickers), provider, args.interval, args.start, args.end, cfg)
     if len(table): print(_fmt(table))
     for t, e in errors.items(): print(_safe(f"FAILED {t}: {e}"), file=sys.stderr)
     return 1 if errors else 0
@@ -45,15 +46,17 @@ def _safe(text: str) -> str:
     from trading_kit.run_outputs import _redact, secret_values
     return _redact(str(text), secret_values())
 
-def sample_specs(interval: str | None = None, # the run's default interval (default: settings' data.interval)
+def sample_specs(cfg=None, # Settings (default: settings.ini); its data.sample_dir and data.interval are used
                 ) -> list[str]:
-    "Every bundled sample ticker as a run spec, 'TICKER' or 'TICKER:interval' when its file has another interval."
+    "Every bundled sample ticker as a run spec: 'TICKER', or 'TICKER:interval' when it runs at another interval than daily."
     from trading_kit.data import SampleProvider
-    interval = interval or load_settings().data.interval
-    return [t if iv == interval else f"{t}:{iv}" for t, iv in sorted(SampleProvider().files())]
+    cfg = cfg or load_settings()
+    files = sorted(SampleProvider.from_config(cfg.data).files())
+    if cfg.data.interval: return [t for t in dict.fromkeys(t for t, _ in files)]   # one interval asked for all
+    return [t if iv == "1d" else f"{t}:{iv}" for t, iv in files]
 
 # %% ../nbs/90_cli.ipynb #635bf862
-_FLAG_SETTINGS = {"provider": "data.provider", "interval": "data.interval", "start": "data.start", "end": "data.end",
+_FLAG_SETTINGS = {"provider": "data.provider", "data_dir": "data.csv_dir", "interval": "data.interval", "start": "data.start", "end": "data.end",
                   "model": "model.name", "epochs": "training.epochs", "seed": "training.seed"}
 
 def parse_overrides(pairs: list[str] | None) -> dict:
@@ -73,7 +76,7 @@ def parse_overrides(pairs: list[str] | None) -> dict:
 def _check_data_settings(data) -> None:
     "Run-wide interval and dates that every ticker would fail on stop the run before any ticker starts."
     from trading_kit.data import check_interval
-    check_interval(data.interval)
+    if data.interval: check_interval(data.interval)
     for name in ("start", "end"):
         v = getattr(data, name)
         if v in (None, ""): continue
@@ -84,6 +87,7 @@ def run_params(args) -> tuple[dict, object]:
     "The template parameters for `trading-kit run` and the checked settings they produce."
     overrides = parse_overrides(args.param)
     flags = {k: getattr(args, k, None) for k in _FLAG_SETTINGS if getattr(args, k, None) is not None}
+    if "data_dir" in flags and "provider" not in flags: flags["provider"] = "csv"   # a folder of your own files
     cfg = load_settings(overrides={**overrides, **{_FLAG_SETTINGS[k]: v for k, v in flags.items()}})
     _check_data_settings(cfg.data)
     params = {**flags, "overrides": overrides}
@@ -143,7 +147,7 @@ def check_run_specs(specs: list[str], cfg) -> None:
         try:
             check_interval(iv)
             if cfg.data.provider in ("sample", "csv"):  # local files: cheap to check that this interval can be built
-                load_ohlcv(ticker, interval=iv, provider=cfg.data.provider)
+                load_ohlcv(ticker, cfg, interval=iv)
         except TradingKitError as e: raise ConfigError(f"{spec}: {e}") from None
 
 def _resume_args(args, output_dir: Path) -> tuple[str, dict]:
@@ -178,7 +182,7 @@ def cmd_run(args) -> int:
         _print_summary(res)
         return 0 if res.ok else 1
     params, cfg = run_params(args)
-    tickers = read_tickers(args.tickers) or (sample_specs(cfg.data.interval) if args.sample else cfg.data.universe)
+    tickers = read_tickers(args.tickers) or (sample_specs(cfg) if args.sample else cfg.data.universe)
     check_run_specs(tickers, cfg)
     workers = cfg.run.workers if args.workers is None else args.workers
     if workers < 1: raise ConfigError(f"--workers {workers}: workers must be >= 1")
@@ -216,6 +220,8 @@ def _run_args(r: argparse.ArgumentParser):
     r.add_argument("--tickers", nargs="+", help="default: settings' data.universe; TICKER:interval for its own interval; "
                    "@file.txt reads tickers from a file")
     r.add_argument("--provider", help="sample | csv | yfinance (default: settings' data.provider)")
+    r.add_argument("--data-dir", help="a folder of your own <TICKER>_<interval>.csv/.parquet files (sets data.csv_dir; "
+                   "implies --provider csv)")
     from trading_kit.models import MODELS
     r.add_argument("--model", help=f"one of {', '.join(sorted(MODELS))} (default: settings' model.name)")
     r.add_argument("--interval", help="bar interval for every ticker without its own, e.g. 1d, 4h, 1h, 15m (default: settings' data.interval)")
@@ -241,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("data", help="load and validate tickers, print a summary per ticker")
     d.add_argument("--tickers", nargs="+", help="default: settings.ini [data] universe")
     d.add_argument("--provider", default=None, help="sample | csv | yfinance")
+    d.add_argument("--data-dir", help="a folder of your own CSV/Parquet files (implies --provider csv)")
     d.add_argument("--interval", default=None); d.add_argument("--start"); d.add_argument("--end")
     d.set_defaults(func=cmd_data)
     r = sub.add_parser("run", help="run the per-ticker template (train, evaluate, backtest, report) on many tickers")

@@ -25,10 +25,10 @@ _all_ = ["OHLCV", "INTERVALS", "ADJUSTMENT_POLICY", "DataWarning", "check_interv
          "FileProvider", "SampleProvider", "CSVProvider", "cache_path", "write_cache", "read_cache", "merge_bars", "fetch_cached"]
 
 # %% auto #0
-__all__ = ['data_config', 'load_ohlcv', 'load_universe', 'OHLCV', 'INTERVALS', 'ADJUSTMENT_POLICY', 'DataWarning',
-           'check_interval', 'standardize_ohlcv', 'validate_ohlcv', 'resample_ohlcv', 'slice_bars', 'summarize_ohlcv',
-           'Provider', 'PROVIDERS', 'register_provider', 'get_provider', 'FileProvider', 'SampleProvider',
-           'CSVProvider', 'cache_path', 'write_cache', 'read_cache', 'merge_bars', 'fetch_cached']
+__all__ = ['data_config', 'default_interval', 'load_ohlcv', 'load_universe', 'OHLCV', 'INTERVALS', 'ADJUSTMENT_POLICY',
+           'DataWarning', 'check_interval', 'standardize_ohlcv', 'validate_ohlcv', 'resample_ohlcv', 'slice_bars',
+           'summarize_ohlcv', 'Provider', 'PROVIDERS', 'register_provider', 'get_provider', 'FileProvider',
+           'SampleProvider', 'CSVProvider', 'cache_path', 'write_cache', 'read_cache', 'merge_bars', 'fetch_cached']
 
 # %% ../nbs/01d_data.ipynb #34861930
 def data_config(cfg=None,      # DataConfig or Settings; None: the project's settings (settings.ini, environment)
@@ -42,6 +42,19 @@ def data_config(cfg=None,      # DataConfig or Settings; None: the project's set
         cfg = load_settings().data
         if os.environ.get("TRADING_KIT_SAMPLE_DIR"): cfg.sample_dir = os.environ["TRADING_KIT_SAMPLE_DIR"]
     return stage_config(cfg, "data", **{k: v for k, v in overrides.items() if v is not None})
+
+# %% ../nbs/01d_data.ipynb #a7f2ccb5
+def default_interval(ticker: str, # e.g. 'EURUSD'
+                     cfg=None,    # DataConfig or Settings (None: the project's settings)
+                    ) -> str:
+    "The config's data.interval, else the finest interval a sample/CSV file holds for `ticker`, else '1d'."
+    dc = data_config(cfg)
+    if dc.interval: return check_interval(dc.interval)
+    if dc.provider in ("sample", "csv"):
+        try: found = [iv for t, iv in get_provider(dc.provider, dc).files() if t == ticker.upper() and iv in INTERVALS]
+        except (OSError, ConfigError, ProviderError): found = []
+        if found: return min(found, key=list(INTERVALS).index)   # INTERVALS runs from the finest to the coarsest
+    return "1d"
 
 # %% ../nbs/01d_data.ipynb #9031f392
 def load_ohlcv(ticker: str,                 # e.g. 'MSFT', 'EURUSD', 'BTC-USD'
@@ -59,7 +72,7 @@ def load_ohlcv(ticker: str,                 # e.g. 'MSFT', 'EURUSD', 'BTC-USD'
     "Validated OHLCV bars for one ticker: sorted unique DatetimeIndex, float open/high/low/close/volume."
     if not isinstance(ticker, str) or not ticker.strip(): raise ConfigError(f"ticker must be a non-empty string, got {ticker!r}")
     dc = data_config(cfg, start=start, end=end, interval=interval, cache_dir=cache_dir, **overrides)
-    start, end, interval = dc.start, dc.end, check_interval(dc.interval)
+    start, end, interval = dc.start, dc.end, default_interval(ticker, dc)
     try: start_ts, end_ts = (pd.Timestamp(start) if start else None), (pd.Timestamp(end) if end else None)
     except ValueError as e: raise ConfigError(f"{ticker}: bad start/end date: {e}") from None
     if start_ts is not None and end_ts is not None and start_ts > end_ts:
