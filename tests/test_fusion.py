@@ -8,8 +8,7 @@ import torch
 
 from trading_kit.core import ConfigError, load_settings
 from trading_kit.evaluation import LeakWarning
-from trading_kit.fusion import LateFusion, synthetic_news_case
-from trading_kit.fusion_compare import compare_fusion
+from trading_kit.fusion import LateFusion, compare_fusion, synthetic_news_case
 from trading_kit.models import get_model
 
 
