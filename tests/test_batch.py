@@ -222,13 +222,18 @@ def test_unknown_kernel_fails_the_ticker_clearly(tmp_path):
 
 
 def test_colab_notebook_is_outside_nbdev_and_linked_from_the_readme():
+    import trading_kit
     root = Path(__file__).resolve().parents[1]
     path = root / "examples" / "colab_getting_started.ipynb"
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    assert any("pip install" in s and "git+https://github.com/trading-kit/trading-kit" in s for s in code)
-    assert any("run_batch(" in s for s in code) and any("report.html" in s for s in code)
+    text = "\n".join(code)
+    assert "https://github.com/trading-kit/trading-kit" in text and "pip install" in text
+    assert f'KIT_REF = "v{trading_kit.__version__}"' in text                         # pinned to this release's tag
+    assert "RESTART NEEDED" in text and "drive.mount" in text                        # restart check, Drive option
+    assert '"data.provider": "sample"' in text and "os.chdir(KIT_DIR)" in text        # sample bars found from the clone
+    assert "run_experiment(" in text and "exp.save(" in text and "exp.verdict" in text
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")      # committed clean
     assert not any(re.search(r"api_?key|secret|token", s, re.I) for s in code)       # no keys as parameters
     assert "colab.research.google.com/github/trading-kit/trading-kit/blob/main/examples/colab_getting_started.ipynb" \
@@ -302,14 +307,15 @@ def test_real_template_walk_forward(tmp_path):
     assert (pd.to_datetime(folds["train_end"]) < pd.to_datetime(folds["test_start"])).all()
     assert 0 <= wf["summary"]["accuracy"] <= 1 and wf["summary"]["best_baseline"]
 
-def test_resume_reruns_tickers_finished_with_another_configuration(tmp_path):
+def test_a_finished_ticker_is_never_overwritten_by_another_configuration(tmp_path):
     run_batch(["MSFT", "GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", progress=False)
     same = run_batch(["MSFT", "GOOG"], MINI, {"seed": 1}, tmp_path, run_id="r", resume=True, progress=False)
     assert all(s.get("skipped") for s in same.statuses)
-    other = run_batch(["MSFT"], MINI, {"seed": 2}, tmp_path, run_id="r", resume=True, progress=False)
-    st = {s["spec"]: s for s in other.statuses}
-    assert not st["MSFT"].get("skipped") and json.loads((tmp_path / "r" / "MSFT" / "metrics.json").read_text())["seed"] == 2
-    assert st["MSFT"]["config_hash"] != st["GOOG"]["config_hash"]           # the summary shows the mix, hashes say so
+    before = (tmp_path / "r" / "MSFT" / "metrics.json").read_bytes()
+    for resume in (True, False):
+        with pytest.raises(ConfigError, match="never overwritten"):
+            run_batch(["MSFT"], MINI, {"seed": 2}, tmp_path, run_id="r", resume=resume, progress=False)
+    assert (tmp_path / "r" / "MSFT" / "metrics.json").read_bytes() == before
 
 
 ODD_SECRET = 'k3y"with&odd<chars>\\9f8e'                              # JSON and HTML escape some of these characters

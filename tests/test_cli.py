@@ -111,12 +111,18 @@ def test_demo_runs_every_sample_ticker(tmp_path):
     assert f"summary: {tmp_path / 'demo' / 'index.html'}" in r.stdout
 
 
-def test_a_bad_per_ticker_parameter_fails_only_that_ticker(tmp_path):
+def test_a_bad_per_ticker_interval_stops_the_run_before_any_kernel(tmp_path):
     r = run("run", "--tickers", "MSFT", "GOOG:3d", "--template", MINI, "--output-dir", tmp_path, "--run-id", "b",
             "--no-progress")
-    assert r.returncode == 1 and "FAILED GOOG:3d: ConfigError: unknown interval '3d'" in r.stderr
+    assert r.returncode == 2 and "GOOG:3d: unknown interval '3d'" in r.stderr and not list(tmp_path.iterdir())
+
+
+def test_a_ticker_that_fails_fails_only_that_ticker(tmp_path):
+    r = run("run", "--tickers", "MSFT", "NOPE", "--template", MINI, "--output-dir", tmp_path, "--run-id", "b",
+            "--no-progress")
+    assert r.returncode == 1 and "FAILED NOPE" in r.stderr
     s = pd.read_csv(tmp_path / "b" / "summary.csv").set_index("ticker")
-    assert s.loc["MSFT", "status"] == "ok" and "unknown interval" in s.loc["GOOG:3d", "error"]
+    assert s.loc["MSFT", "status"] == "ok" and s.loc["NOPE", "status"] == "failed"
 
 
 @pytest.mark.parametrize("flag,value,needle", [("--interval", "3d", "unknown interval '3d'"),

@@ -223,8 +223,9 @@ def test_csv_provider_reads_yahoo_style_csv_and_parquet(tmp_path):
     b.to_parquet(tmp_path / "XYZ.parquet")
     prov = CSVProvider(tmp_path)
     assert prov.tickers() == ["ABC", "XYZ"]
-    got = load_ohlcv("ABC", provider=prov)
-    np.testing.assert_allclose(got.to_numpy(), b.to_numpy())  # raw close, not 'Adj Close'
+    with pytest.warns(DataWarning, match="ABC: 'Adj Close'"):
+        got = load_ohlcv("ABC", provider=prov)
+    np.testing.assert_allclose(got.close, b.close * 0.98)  # adjusted, as yfinance's auto_adjust
     pd.testing.assert_frame_equal(load_ohlcv("xyz", provider=prov), validate_ohlcv(b), check_freq=False)
     with pytest.raises(ProviderError, match="available: \\['ABC', 'XYZ'\\]"):
         load_ohlcv("QQQ", provider=prov)
@@ -317,10 +318,10 @@ def test_cache_never_keeps_a_hole_when_an_earlier_range_is_asked_for(tmp_path):
     "review1: asking for a range that ends before the cached bars used to cache two islands with a silent hole between them."
     full = make_bars(200, start="2020-01-01")
     prov = FakeProvider(full)
-    load_ohlcv("X", "2020-04-01", "2020-05-01", provider=prov, cache_dir=tmp_path)
-    early = load_ohlcv("X", "2020-01-05", "2020-01-20", provider=prov, cache_dir=tmp_path)
+    load_ohlcv("X", start="2020-04-01", end="2020-05-01", provider=prov, cache_dir=tmp_path)
+    early = load_ohlcv("X", start="2020-01-05", end="2020-01-20", provider=prov, cache_dir=tmp_path)
     assert (early.index[0], early.index[-1]) == (pd.Timestamp("2020-01-05"), pd.Timestamp("2020-01-20"))
-    both = load_ohlcv("X", "2020-01-05", "2020-05-01", provider=prov, cache_dir=tmp_path)
+    both = load_ohlcv("X", start="2020-01-05", end="2020-05-01", provider=prov, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(both, validate_ohlcv(full.loc["2020-01-05":"2020-05-01"]), check_freq=False)
 
 
@@ -328,13 +329,13 @@ def test_all_history_after_a_later_start_is_still_all_history(tmp_path):
     "review1: start=None (all history) after a cached later start returned only the cached bars, silently."
     full = make_bars(120, start="2020-01-01")
     prov = FakeProvider(full)
-    load_ohlcv("X", "2020-03-01", provider=prov, cache_dir=tmp_path)
+    load_ohlcv("X", start="2020-03-01", provider=prov, cache_dir=tmp_path)
     out = load_ohlcv("X", provider=prov, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(out, validate_ohlcv(full), check_freq=False)
     n = len(prov.calls)
     load_ohlcv("X", provider=prov, cache_dir=tmp_path)   # now known to start at the first bar: fetch only the tail
     assert len(prov.calls) == n + 1 and prov.calls[-1][1] == full.index[-1]
-    load_ohlcv("X", "2020-02-01", provider=prov, cache_dir=tmp_path, refresh=True)   # refresh from a later start
+    load_ohlcv("X", start="2020-02-01", provider=prov, cache_dir=tmp_path, refresh=True)   # refresh from a later start
     load_ohlcv("X", provider=prov, cache_dir=tmp_path)
     assert prov.calls[-1][1] is None                      # asks for all history again
 
@@ -350,3 +351,85 @@ def test_more_bad_data_input_is_a_kit_error():
              (lambda: load_universe(5, progress=False), ConfigError, "tickers")]
     for fn, err, msg in cases:
         with pytest.raises(err, match=msg): fn()
+
+
+# ---- the run's settings reach the loader (issue 16 item 6) ----
+
+def _folder_with(folder, ticker, n=30, start="2024-01-01", seed=0):
+    folder.mkdir(parents=True, exist_ok=True)
+    make_bars(n, start, seed=seed).to_csv(folder / f"{ticker}_1d.csv")
+    return folder
+
+
+def test_every_data_setting_changes_what_is_loaded(tmp_path):
+    from trading_kit.core import load_settings
+    sample, csv = _folder_with(tmp_path / "s", "ABC"), _folder_with(tmp_path / "c", "ABC", n=20, seed=1)
+    _folder_with(tmp_path / "s", "DEF", n=25)
+    base = {"data.sample_dir": str(sample), "data.csv_dir": str(csv), "data.universe": "ABC DEF",
+            "data.cache_dir": str(tmp_path / "cache")}
+    cfg = load_settings(overrides=base)
+    assert len(load_ohlcv("ABC", cfg)) == 30                  # sample_dir: the run's folder, not data/sample
+    assert len(load_ohlcv("ABC", cfg.data)) == 30             # a DataConfig works as well as Settings
+    assert len(load_ohlcv("ABC", load_settings(overrides={**base, "data.provider": "csv"}))) == 20  # provider, csv_dir
+    assert len(load_ohlcv("ABC", load_settings(overrides={**base, "data.start": "2024-01-11"}))) == 20
+    assert len(load_ohlcv("ABC", load_settings(overrides={**base, "data.end": "2024-01-10"}))) == 10
+    assert len(load_ohlcv("ABC", load_settings(overrides={**base, "data.interval": "1wk"}))) < 10
+    frames, errors = load_universe(None, cfg, progress=False)
+    assert sorted(frames) == ["ABC", "DEF"] and not errors    # universe
+    prov = FakeProvider(make_bars(10))
+    load_ohlcv("ABC", cfg, provider=prov)
+    assert cache_path("fake", "ABC", "1d", tmp_path / "cache").exists()   # cache_dir
+    # a keyword beats the config; today's keyword forms still work
+    assert len(load_ohlcv("ABC", cfg, end="2024-01-05")) == 5
+    assert len(load_ohlcv("ABC", provider=CSVProvider(csv))) == 20
+    from dataclasses import fields
+    from trading_kit.core import DataConfig
+    assert {f.name for f in fields(DataConfig)} == {"provider", "universe", "start", "end", "interval",
+                                                   "sample_dir", "cache_dir", "csv_dir"}  # a new key needs a line above
+
+
+def test_csv_dir_setting_and_bad_config(tmp_path, monkeypatch):
+    from trading_kit.core import load_settings
+    csv = _folder_with(tmp_path / "mine", "ABC", n=12)
+    monkeypatch.setenv("TRADING_KIT_DATA_CSV_DIR", str(csv))
+    assert len(load_ohlcv("ABC", provider="csv")) == 12       # no cfg: the project's settings (env included)
+    assert CSVProvider().folder == csv
+    with pytest.raises(ConfigError, match="keywords"):
+        load_ohlcv("ABC", "2024-01-01")                       # the old positional start is refused clearly
+    with pytest.raises(ConfigError, match="unknown data setting"):
+        load_ohlcv("ABC", load_settings(), nosuch=1)
+
+
+# ---- Yahoo-style CSVs are adjusted, and the load says so (issue 16 item 7) ----
+
+def test_adj_close_scales_ohlc_and_keeps_volume(tmp_path):
+    b = make_bars(6)
+    ratio = np.array([0.5, 0.5, 0.5, 1.0, 1.0, 1.0])          # a 2:1 split after the third bar
+    yahoo = b.rename(columns=str.title).assign(**{"Adj Close": b.close * ratio})
+    yahoo.index.name = "Date"
+    yahoo.to_csv(tmp_path / "ABC_1d.csv")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        got = load_ohlcv("ABC", provider=CSVProvider(tmp_path))
+    msgs = [str(x.message) for x in w if issubclass(x.category, DataWarning)]
+    assert len(msgs) == 1 and "ABC" in msgs[0] and "Adj Close / Close" in msgs[0]
+    for c in ("open", "high", "low", "close"):
+        np.testing.assert_allclose(got[c], b[c] * ratio)
+    np.testing.assert_array_equal(got.volume, b.volume)
+    with pytest.warns(DataWarning, match="unadjusted"):
+        raw = load_ohlcv("ABC", provider=CSVProvider(tmp_path, adjust=False))
+    np.testing.assert_allclose(raw.close, b.close)
+
+
+def test_bad_adj_close_is_a_data_error(tmp_path):
+    b = make_bars(5)
+    yahoo = b.assign(**{"Adj Close": b.close.where(b.index != b.index[2], 0.0)})
+    yahoo.to_csv(tmp_path / "ABC_1d.csv")
+    with pytest.raises(DataError, match="ABC: 'Adj Close' .* at 2024-01-03"):
+        load_ohlcv("ABC", provider=CSVProvider(tmp_path))
+
+
+def test_sample_files_need_no_adjustment_and_say_nothing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        load_ohlcv("MSFT")

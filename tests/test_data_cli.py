@@ -27,3 +27,20 @@ def test_data_command_fails_loudly_on_a_bad_ticker_but_prints_the_rest():
 def test_bad_interval_is_a_clear_error():
     r = run("data", "--tickers", "MSFT", "--interval", "3d")
     assert r.returncode == 1 and "unknown interval '3d'" in r.stderr
+
+
+def test_a_run_reads_the_sample_folder_its_parameters_name(tmp_path):
+    "issue 16.6: -p data.sample_dir=... was accepted and then ignored inside the run (it loaded data/sample)."
+    import json
+    import pandas as pd
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    pd.read_csv(ROOT / "data" / "sample" / "MSFT_1d.csv").iloc[-1000:].to_csv(folder / "MSFT_1d.csv", index=False)
+    r = run("run", "--tickers", "MSFT", "--epochs", "1", "-p", "model.name=linear", "-p", f"data.sample_dir={folder}",
+            "--output-dir", str(tmp_path / "out"), "--run-id", "t", "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = tmp_path / "out" / "t" / "MSFT"
+    assert json.loads((out / "metrics.json").read_text())["data"]["bars"] == 1000   # not the sample's 7983
+    ckpt = json.loads((out / "checkpoint" / "config.json").read_text())["config"]
+    assert ckpt["data"]["sample_dir"] == str(folder) and ckpt["ticker"] == "MSFT"
+    assert (out / "checkpoint" / "scaler.json").is_file()

@@ -98,12 +98,12 @@ def test_two_epochs_on_sample_data_and_checkpoint_round_trip(name, msft, tmp_pat
 
     extra = {"features": features, "label": {"horizon": 5, "threshold": 0.005}, "scaler": {"kind": "none"},
              "span": [str(pd.Timestamp("2013-01-01")), "2017-11-10"], "metrics": {"val_acc": h["val_acc"].iloc[-1]}}
-    save_checkpoint(tmp_path, res.model, name, extra)
+    save_checkpoint(tmp_path, res.model, name, extra=extra)
     assert sorted(f.name for f in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
     monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("load_checkpoint must not unpickle"))
-    model2, cfg = load_checkpoint(tmp_path)
-    assert cfg["model"] == name and cfg["hparams"] == res.model.hparams and cfg["extra"]["features"] == features
-    np.testing.assert_array_equal(predict_logits(model2, val), predict_logits(res.model, val))
+    ck = load_checkpoint(tmp_path)
+    assert ck.model_name == name and ck.hparams == res.model.hparams and ck.extra["features"] == features
+    np.testing.assert_array_equal(predict_logits(ck.model, val), predict_logits(res.model, val))
 
 
 def _run(train, val, seed, **kw):
@@ -132,7 +132,7 @@ def test_resume_continues_exactly_and_interrupt_keeps_best(msft, tmp_path):
     part = fit(get_model("gru", 4, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "part",
                on_epoch_end=stop_after_epoch_1, **kw)
     assert part.interrupted and len(part.history) == 2
-    best, _ = load_checkpoint(tmp_path / "part")  # the interrupted run's best weights are on disk and in the result
+    best = load_checkpoint(tmp_path / "part").model  # the interrupted run's best weights are on disk and in the result
     np.testing.assert_array_equal(predict_logits(best, val), predict_logits(part.model, val))
 
     seed_everything(99)  # a different init: resume must overwrite it with the saved state
@@ -237,3 +237,31 @@ def test_negative_weight_decay_or_patience_raise_config_error(msft):
     train, _, _ = msft
     with pytest.raises(ConfigError, match="weight_decay"): fit(get_model("linear", 4), train, epochs=1, weight_decay=-1, progress=False)
     with pytest.raises(ConfigError, match="patience"): fit(get_model("linear", 4), train, epochs=1, patience=-1, progress=False)
+
+
+def test_checkpoint_is_ready_for_inference(tmp_path):
+    "issue 9.4 / 16.8: a checkpoint keeps the fitted scaler and the run's settings, so a loaded one predicts the same."
+    from trading_kit.core import load_settings
+    from trading_kit.checkpoints import Checkpoint, run_config
+    try: from trading_kit.scaling import Scaler
+    except ImportError: from trading_kit.labels import Scaler
+    rng = np.random.default_rng(0)
+    feats = pd.DataFrame(rng.normal(2.0, 3.0, size=(300, 4)), columns=["rsi_14", "atr_14_pct", "ret_1", "vwap_gap"])
+    y = rng.integers(0, 3, 300)
+    cfg = load_settings(overrides={"labels.threshold_mode": "vol", "labels.window": 20, "data.interval": "1h"})
+    w = cfg.labels.window
+    scaler = Scaler("standard").fit(feats.iloc[:200])                       # train rows only
+    X = scaler.transform(feats.to_numpy()).astype(np.float32)
+    seed_everything(0)
+    res = fit(get_model("gru", 4, **SMALL["gru"]), Windows(X, y, np.arange(w - 1, 200), w), epochs=1, progress=False)
+    probs = predict_proba(res.model, Windows(X, y, np.arange(210, 300), w))
+    save_checkpoint(tmp_path, res.model, scaler=scaler, config=run_config(cfg, "MSFT", list(feats.columns)))
+
+    ck = load_checkpoint(tmp_path)                                            # a fresh object from the files alone
+    assert isinstance(ck, Checkpoint) and ck.scaler is not scaler and ck.model is not res.model
+    assert ck.config["ticker"] == "MSFT" and ck.config["feature_names"] == list(feats.columns)
+    assert ck.config["labels"]["threshold_mode"] == "vol" and ck.config["features"]["preset"] == cfg.features.preset
+    s = ck.settings()
+    assert (s.labels.window, s.labels.horizon, s.data.interval) == (20, cfg.labels.horizon, "1h")
+    X2 = ck.scaler.transform(feats[ck.config["feature_names"]].to_numpy()).astype(np.float32)
+    np.testing.assert_array_equal(predict_proba(ck.model, Windows(X2, y, np.arange(210, 300), s.labels.window)), probs)

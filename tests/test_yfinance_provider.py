@@ -80,7 +80,8 @@ def test_inclusive_end_asks_yahoo_for_the_next_day(fake, waits):
 
 def test_auto_adjust_scales_ohlc_by_the_dividend_factor(fake, waits):
     adj = provider(fake, waits).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
-    raw = provider(fake, waits, auto_adjust=False).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
+    with pytest.warns(DataWarning, match="MSFT: 'Adj Close' ignored"):   # unadjusted on request, and said
+        raw = provider(fake, waits, auto_adjust=False).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
     traded = sample("MSFT_1d.csv").loc["2017-08-01":"2017-08-31"]
     np.testing.assert_allclose(raw[["open", "high", "low", "close"]], traded[["open", "high", "low", "close"]], rtol=1e-6)
     factor = 1 - 0.39 / traded.loc["2017-08-14", "close"]
@@ -89,6 +90,19 @@ def test_auto_adjust_scales_ohlc_by_the_dividend_factor(fake, waits):
         np.testing.assert_allclose(adj[c][before] / raw[c][before], factor, rtol=1e-6)
         np.testing.assert_allclose(adj[c][after], raw[c][after], rtol=1e-9)
     np.testing.assert_allclose(adj["volume"], raw["volume"])  # volume is never dividend-adjusted
+
+
+def test_a_yahoo_style_csv_is_adjusted_as_yfinance_adjusts(fake, waits, tmp_path):
+    "issue 16.7: the CSV provider's Adj Close policy is yfinance's auto_adjust, bar for bar."
+    from trading_kit.data import CSVProvider
+    export = provider(fake, waits, auto_adjust=False)._history("MSFT", T("2017-08-01"), T("2017-09-01"), "1d")
+    assert "Adj Close" in export.columns                       # what Yahoo's CSV export holds
+    export.index = export.index.tz_localize(None)
+    export.rename_axis("Date").to_csv(tmp_path / "MSFT_1d.csv")
+    with pytest.warns(DataWarning, match="MSFT: 'Adj Close' found: open/high/low/close scaled by Adj Close / Close"):
+        from_csv = load_ohlcv("MSFT", provider=CSVProvider(tmp_path), end="2017-08-31")
+    adj = provider(fake, waits).fetch("MSFT", T("2017-08-01"), T("2017-08-31"), "1d")
+    np.testing.assert_allclose(from_csv.to_numpy(), adj.to_numpy(), rtol=1e-6)
 
 
 def test_no_start_asks_for_max_period(fake, waits):
@@ -246,20 +260,20 @@ def test_multi_ticker_download_keeps_only_the_asked_tickers_rows(fake):
 
 def test_load_ohlcv_writes_then_falls_back_to_the_cache(fake, waits, tmp_path):
     prov = provider(fake, waits)
-    first = load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
+    first = load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
     path = cache_path("yfinance", "MSFT", "1d", tmp_path)
     assert path.exists() and len(first) == len(sample("MSFT_1d.csv").loc["2017-08"])
     fake.down = True
     with pytest.warns(DataWarning, match=r"MSFT: provider 'yfinance' failed .*using the cache written \d+\.\d hours ago"):
-        again = load_ohlcv("MSFT", "2017-08-01", "2017-09-29", provider=prov, cache_dir=tmp_path)
+        again = load_ohlcv("MSFT", start="2017-08-01", end="2017-09-29", provider=prov, cache_dir=tmp_path)
     same(again, first)
     assert waits == [1.0, 2.0, 4.0]
 
 
 def test_load_ohlcv_merges_new_bars_into_the_cache(fake, waits, tmp_path):
     prov = provider(fake, waits)
-    load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
-    full = load_ohlcv("MSFT", "2017-08-01", "2017-09-29", provider=prov, cache_dir=tmp_path)
+    load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
+    full = load_ohlcv("MSFT", start="2017-08-01", end="2017-09-29", provider=prov, cache_dir=tmp_path)
     second = fake.chart_calls("MSFT")[-1]
     assert second["period1"] == int(T("2017-08-31").tz_localize("America/New_York").timestamp())  # only what was missing
     assert full.index[0] == T("2017-08-01") and full.index[-1] == T("2017-09-29") and full.index.is_unique
@@ -268,11 +282,11 @@ def test_load_ohlcv_merges_new_bars_into_the_cache(fake, waits, tmp_path):
 
 def test_truncated_cache_file_is_rebuilt(fake, waits, tmp_path):
     prov = provider(fake, waits)
-    first = load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
+    first = load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
     path = cache_path("yfinance", "MSFT", "1d", tmp_path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.warns(DataWarning, match="cache file .* is corrupt"):
-        again = load_ohlcv("MSFT", "2017-08-01", "2017-08-31", provider=prov, cache_dir=tmp_path)
+        again = load_ohlcv("MSFT", start="2017-08-01", end="2017-08-31", provider=prov, cache_dir=tmp_path)
     same(again, first)
     same(pd.read_parquet(path), first)
 
@@ -280,7 +294,7 @@ def test_truncated_cache_file_is_rebuilt(fake, waits, tmp_path):
 def test_provider_by_name_uses_yfinances_session(fake, tmp_path):
     YfData(session=fake)  # what any yfinance call with session=fake does to the singleton
     assert isinstance(get_provider("yfinance"), YFinanceProvider)
-    bars = load_ohlcv("MSFT", "2017-09-01", "2017-09-29", provider="yfinance", cache_dir=tmp_path)
+    bars = load_ohlcv("MSFT", start="2017-09-01", end="2017-09-29", provider="yfinance", cache_dir=tmp_path)
     assert bars.index[0] == T("2017-09-01") and bars.index[-1] == T("2017-09-29")
     assert cache_path("yfinance", "MSFT", "1d", tmp_path).exists()
 

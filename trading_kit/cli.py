@@ -15,15 +15,14 @@ from .core import ConfigError, TradingKitError, load_settings, resolve_path
 from .data import load_universe, summarize_ohlcv
 
 # %% auto #0
-__all__ = ['DEMO_OVERRIDES', 'data_summary_table', 'cmd_data', 'sample_specs', 'parse_overrides', 'run_params', 'cmd_run',
-           'cmd_summarize', 'cmd_demo', 'build_parser', 'main']
+__all__ = ['DEMO_OVERRIDES', 'data_summary_table', 'cmd_data', 'sample_specs', 'parse_overrides', 'run_params', 'read_tickers',
+           'check_run_specs', 'cmd_run', 'cmd_summarize', 'cmd_demo', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #1988dece
-def data_summary_table(tickers=None, provider="sample", interval=None, start=None, end=None) -> tuple[pd.DataFrame, dict]:
-    "One summary row per ticker that loads, and the errors of those that do not."
-    cfg = load_settings().data
-    frames, errors = load_universe(tickers or cfg.universe, provider=provider or cfg.provider,
-                                   interval=interval or cfg.interval, start=start or cfg.start, end=end or cfg.end)
+def data_summary_table(tickers=None, provider=None, interval=None, start=None, end=None, cfg=None) -> tuple[pd.DataFrame, dict]:
+    "One summary row per ticker that loads, and the errors of those that do not (settings: `cfg`, default settings.ini)."
+    cfg = (cfg or load_settings()).data
+    frames, errors = load_universe(tickers or cfg.universe, cfg, provider=provider, interval=interval, start=start, end=end)
     rows = [summarize_ohlcv(df, t) for t, df in frames.items()]
     return pd.DataFrame(rows).set_index("ticker") if rows else pd.DataFrame(), errors
 
@@ -35,7 +34,9 @@ def _fmt(table: pd.DataFrame) -> str:
 
 def cmd_data(args) -> int:
     "Load and validate tickers, print one summary line each."
-    table, errors = data_summary_table(args.tickers, args.provider, args.interval, args.start, args.end)
+    cfg = load_settings(overrides={"data.csv_dir": args.data_dir} if args.data_dir else None)
+    provider = args.provider or ("csv" if args.data_dir else None)
+    table, errors = data_summary_table(read_tickers(args.tickers), provider, args.interval, args.start, args.end, cfg)
     if len(table): print(_fmt(table))
     for t, e in errors.items(): print(_safe(f"FAILED {t}: {e}"), file=sys.stderr)
     return 1 if errors else 0
@@ -45,15 +46,17 @@ def _safe(text: str) -> str:
     from trading_kit.run_outputs import _redact, secret_values
     return _redact(str(text), secret_values())
 
-def sample_specs(interval: str | None = None, # the run's default interval (default: settings' data.interval)
+def sample_specs(cfg=None, # Settings (default: settings.ini); its data.sample_dir and data.interval are used
                 ) -> list[str]:
-    "Every bundled sample ticker as a run spec, 'TICKER' or 'TICKER:interval' when its file has another interval."
+    "Every bundled sample ticker as a run spec: 'TICKER', or 'TICKER:interval' when it runs at another interval than daily."
     from trading_kit.data import SampleProvider
-    interval = interval or load_settings().data.interval
-    return [t if iv == interval else f"{t}:{iv}" for t, iv in sorted(SampleProvider().files())]
+    cfg = cfg or load_settings()
+    files = sorted(SampleProvider.from_config(cfg.data).files())
+    if cfg.data.interval: return [t for t in dict.fromkeys(t for t, _ in files)]   # one interval asked for all
+    return [t if iv == "1d" else f"{t}:{iv}" for t, iv in files]
 
 # %% ../nbs/90_cli.ipynb #635bf862
-_FLAG_SETTINGS = {"provider": "data.provider", "interval": "data.interval", "start": "data.start", "end": "data.end",
+_FLAG_SETTINGS = {"provider": "data.provider", "data_dir": "data.csv_dir", "interval": "data.interval", "start": "data.start", "end": "data.end",
                   "model": "model.name", "epochs": "training.epochs", "seed": "training.seed"}
 
 def parse_overrides(pairs: list[str] | None) -> dict:
@@ -73,7 +76,7 @@ def parse_overrides(pairs: list[str] | None) -> dict:
 def _check_data_settings(data) -> None:
     "Run-wide interval and dates that every ticker would fail on stop the run before any ticker starts."
     from trading_kit.data import check_interval
-    check_interval(data.interval)
+    if data.interval: check_interval(data.interval)
     for name in ("start", "end"):
         v = getattr(data, name)
         if v in (None, ""): continue
@@ -84,6 +87,7 @@ def run_params(args) -> tuple[dict, object]:
     "The template parameters for `trading-kit run` and the checked settings they produce."
     overrides = parse_overrides(args.param)
     flags = {k: getattr(args, k, None) for k in _FLAG_SETTINGS if getattr(args, k, None) is not None}
+    if "data_dir" in flags and "provider" not in flags: flags["provider"] = "csv"   # a folder of your own files
     cfg = load_settings(overrides={**overrides, **{_FLAG_SETTINGS[k]: v for k, v in flags.items()}})
     _check_data_settings(cfg.data)
     params = {**flags, "overrides": overrides}
@@ -116,17 +120,76 @@ def _print_summary(res) -> None:
         print(f"FAILED {r['ticker']}: {r['error']}", file=sys.stderr)
     print(f"\nsummary: {res.index_html}\n         {res.summary_csv}")
 
+def read_tickers(items: list[str] | None) -> list[str] | None:
+    "Ticker specs from the command line; `@file.txt` entries are read from that file (whitespace-separated, # comments)."
+    if not items: return items
+    out = []
+    for it in items:
+        if not it.startswith("@"): out.append(it); continue
+        path = Path(it[1:]).expanduser()
+        try: text = path.read_text(encoding="utf-8")
+        except OSError as e: raise ConfigError(f"--tickers {it}: cannot read {path}: {e.strerror or e}") from None
+        found = [t for line in text.splitlines() for t in line.split("#")[0].replace(",", " ").split()]
+        if not found: raise ConfigError(f"--tickers {it}: {path} lists no tickers")
+        out += found
+    return out
+
+def check_run_specs(specs: list[str], cfg) -> None:
+    "Stop a run before any kernel starts when a model name or a ticker's interval cannot work."
+    from trading_kit.batch import parse_ticker_spec
+    from trading_kit.data import check_interval, load_ohlcv
+    from trading_kit.models import MODELS
+    if cfg.model.name not in MODELS:
+        raise ConfigError(f"model {cfg.model.name!r} is not in the zoo; choose one of {', '.join(sorted(MODELS))}")
+    for spec in specs:
+        ticker, iv = parse_ticker_spec(spec)
+        if iv is None: continue
+        try:
+            check_interval(iv)
+            if cfg.data.provider in ("sample", "csv"):  # local files: cheap to check that this interval can be built
+                load_ohlcv(ticker, cfg, interval=iv)
+        except TradingKitError as e: raise ConfigError(f"{spec}: {e}") from None
+
+def _resume_args(args, output_dir: Path) -> tuple[str, dict]:
+    "The recorded request of the run to resume; explicit arguments that would change it are refused."
+    from trading_kit.batch import resume_request
+    run_id, req = resume_request(output_dir, args.run_id)
+    asked = {"--tickers": read_tickers(args.tickers), "--template": args.template, "--sample": getattr(args, "sample", False) or None}
+    if args.param or any(getattr(args, k, None) is not None for k in _FLAG_SETTINGS) or args.walk_forward:
+        params, cfg = run_params(args)
+        asked["parameters"] = {k: v for k, v in params.items() if k != "torch_threads"}
+        recorded = {k: v for k, v in req["params"].items() if k != "torch_threads"}
+        if asked["parameters"] != recorded or cfg.to_dict() != req["settings"]:
+            raise ConfigError(f"--resume continues run {run_id} exactly as it was started (parameters {recorded}); "
+                              "these arguments would change it: drop them, or start a new run without --resume")
+    if asked["--tickers"] is not None and asked["--tickers"] != req["tickers"]:
+        raise ConfigError(f"--resume continues run {run_id} with its tickers {req['tickers']}; drop --tickers, "
+                          f"or add tickers to it with --run-id {run_id} (without --resume)")
+    if asked["--template"] is not None and str(Path(asked["--template"]).resolve()) != req["template"]:
+        raise ConfigError(f"--resume continues run {run_id} with its template {req['template']}; drop --template")
+    return run_id, req
+
 def cmd_run(args) -> int:
     "Run the template for every ticker; print the leaderboard and where it is; 1 if any ticker failed."
     from trading_kit.batch import run_batch
+    if args.resume:
+        output_dir = resolve_path(args.output_dir or load_settings().run.output_dir)
+        run_id, req = _resume_args(args, output_dir)
+        print(f"resuming run {run_id}: {' '.join(req['tickers'])}", flush=True)
+        res = run_batch(req["tickers"], template=req["template"], params=req["params"], output_dir=output_dir,
+                        run_id=run_id, workers=args.workers or req["workers"], resume=True, progress=not args.no_progress,
+                        timeout=req.get("timeout"), show_code=req.get("show_code", False), settings=req["settings"])
+        _print_summary(res)
+        return 0 if res.ok else 1
     params, cfg = run_params(args)
-    tickers = args.tickers or (sample_specs(cfg.data.interval) if args.sample else cfg.data.universe)
+    tickers = read_tickers(args.tickers) or (sample_specs(cfg) if args.sample else cfg.data.universe)
+    check_run_specs(tickers, cfg)
     workers = cfg.run.workers if args.workers is None else args.workers
     if workers < 1: raise ConfigError(f"--workers {workers}: workers must be >= 1")
     params.setdefault("torch_threads", max(1, (os.cpu_count() or 1) // max(1, min(workers, len(tickers)))))
     res = run_batch(tickers, template=args.template, params=params,
                     output_dir=resolve_path(args.output_dir or cfg.run.output_dir), run_id=args.run_id,
-                    workers=workers, resume=args.resume, progress=not args.no_progress, timeout=args.timeout,
+                    workers=workers, progress=not args.no_progress, timeout=args.timeout,
                     show_code=args.show_code, settings=cfg.to_dict())
     _print_summary(res)
     return 0 if res.ok else 1
@@ -154,15 +217,23 @@ def cmd_demo(args) -> int:
 
 # %% ../nbs/90_cli.ipynb #49ccc201
 def _run_args(r: argparse.ArgumentParser):
-    r.add_argument("--tickers", nargs="+", help="default: settings' data.universe; TICKER:interval for its own interval")
+    r.add_argument("--tickers", nargs="+", help="default: settings' data.universe; TICKER:interval for its own interval; "
+                   "@file.txt reads tickers from a file")
     r.add_argument("--provider", help="sample | csv | yfinance (default: settings' data.provider)")
-    r.add_argument("--model", help="a model name from trading_kit.models.MODELS (default: settings' model.name)")
-    r.add_argument("--interval"); r.add_argument("--start"); r.add_argument("--end")
-    r.add_argument("--epochs", type=int); r.add_argument("--seed", type=int)
+    r.add_argument("--data-dir", help="a folder of your own <TICKER>_<interval>.csv/.parquet files (sets data.csv_dir; "
+                   "implies --provider csv)")
+    from trading_kit.models import MODELS
+    r.add_argument("--model", help=f"one of {', '.join(sorted(MODELS))} (default: settings' model.name)")
+    r.add_argument("--interval", help="bar interval for every ticker without its own, e.g. 1d, 4h, 1h, 15m (default: settings' data.interval)")
+    r.add_argument("--start", help="first date YYYY-MM-DD (default: settings' data.start, all history)")
+    r.add_argument("--end", help="last date YYYY-MM-DD (default: settings' data.end, up to the last bar)")
+    r.add_argument("--epochs", type=int, help="training epochs (default: settings' training.epochs)")
+    r.add_argument("--seed", type=int, help="the run's seed (default: settings' training.seed)")
     r.add_argument("-p", "--param", action="append", metavar="KEY=VALUE", help="any setting, e.g. -p training.lr=3e-4 (repeatable)")
     r.add_argument("--walk-forward", action="store_true", help="also run the walk-forward evaluation")
     r.add_argument("--workers", type=int, help="parallel tickers (default: settings' run.workers)")
-    r.add_argument("--resume", action="store_true", help="skip tickers already complete in the run (default: the latest run)")
+    r.add_argument("--resume", action="store_true", help="continue a run exactly as it was started (default: the latest run; "
+                   "--run-id picks one): finished tickers are kept, the rest run with the run's recorded settings")
     r.add_argument("--run-id", help="default: a new UTC time-stamped id")
     r.add_argument("--output-dir", help="default: settings' run.output_dir")
     r.add_argument("--template", help="papermill template (default: the packaged ticker_run.ipynb)")
@@ -176,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("data", help="load and validate tickers, print a summary per ticker")
     d.add_argument("--tickers", nargs="+", help="default: settings.ini [data] universe")
     d.add_argument("--provider", default=None, help="sample | csv | yfinance")
+    d.add_argument("--data-dir", help="a folder of your own CSV/Parquet files (implies --provider csv)")
     d.add_argument("--interval", default=None); d.add_argument("--start"); d.add_argument("--end")
     d.set_defaults(func=cmd_data)
     r = sub.add_parser("run", help="run the per-ticker template (train, evaluate, backtest, report) on many tickers")
@@ -197,3 +269,6 @@ def main(argv: list[str] | None = None) -> int:
     except TradingKitError as e:
         print(_safe(f"error: {type(e).__name__}: {e}"), file=sys.stderr)
         return 2
+    except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: finished work is kept; no traceback
+        print(_safe(f"\ninterrupted: {e or 'stopped'}"), file=sys.stderr)
+        return 130

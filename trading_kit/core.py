@@ -41,9 +41,10 @@ class DataConfig:
     universe: list = field(default_factory=lambda: ["MSFT", "SPX", "GOOG", "EURUSD"])
     start: str | None = None      # ISO date, inclusive; None = all history
     end: str | None = None        # ISO date, inclusive; None = up to the last bar
-    interval: str = "1d"
-    sample_dir: str = "data/sample"
-    cache_dir: str = "data/cache"
+    interval: str | None = None   # None: each sample/CSV file's own interval, 1d for downloads
+    sample_dir: str = "data/sample"   # the bundled bars, read by provider="sample"
+    cache_dir: str = "data/cache"     # the Parquet cache of remote bars
+    csv_dir: str = "data/csv"         # your own files, read by provider="csv"
 
 @dataclass
 class FeatureConfig:

@@ -17,7 +17,7 @@ try: import talib
 except ImportError: talib = None
 
 from .core import ConfigError, DataError
-from .data import OHLCV
+from .ohlcv import OHLCV
 
 # %% auto #0
 __all__ = ['SEED32_COLUMNS', 'INTRADAY_MACD', 'INTRADAY_RSI', 'FEATURE_PRESETS', 'check_bars', 'synthetic_ohlcv', 'rsi', 'macd',

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .core import ConfigError, DataError
-from .data import INTERVALS, resample_ohlcv
+from .ohlcv import INTERVALS, resample_ohlcv
 from .features import _div, atr, check_bars, ema, macd, rsi, synthetic_ohlcv
 
 # %% auto #0

@@ -278,7 +278,7 @@ def fit(model: nn.Module,           # a model from get_model
             history.append(row)
             stopped = patience > 0 and bad >= patience
             if ckpt is not None:
-                if row["best"]: save_checkpoint(ckpt, model, name, _extra(extra, history, best_epoch))
+                if row["best"]: save_checkpoint(ckpt, model, name, extra=_extra(extra, history, best_epoch))
                 save_train_state(ckpt, model, opt, sched, scaler, dict(epoch=epoch, history=history, best_score=best_score,
                             best_epoch=best_epoch, bad_epochs=bad, stopped_early=stopped, clip_norms=clipper.norms, seed=seed))
             if bar is not None:
@@ -291,7 +291,7 @@ def fit(model: nn.Module,           # a model from get_model
         if bar is not None: bar.close()
     model.load_state_dict(best_state)
     model.eval()
-    if ckpt is not None and best_epoch >= 0: save_checkpoint(ckpt, model, name, _extra(extra, history, best_epoch))
+    if ckpt is not None and best_epoch >= 0: save_checkpoint(ckpt, model, name, extra=_extra(extra, history, best_epoch))
     return FitResult(model, pd.DataFrame(history, columns=_HISTORY_COLS), best_epoch, dev,
                      None if amp_dtype is None else str(amp_dtype).replace("torch.", ""), interrupted, stopped,
                      time.perf_counter() - t0, ckpt)
