@@ -7,7 +7,7 @@ Docs: https://github.com/trading-kit/trading-kit/serve.html.md"""
 # %% auto #0
 __all__ = ['request_models', 'create_app', 'serve']
 
-# %% ../nbs/13d_serve.ipynb #79a78f13
+# %% ../nbs/13d_serve.ipynb #3c2bed7a
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at run time, and the
 # request models are built inside `create_app` from the run (its tickers, window and feature count).
 import math, os, secrets, warnings
@@ -23,7 +23,7 @@ from .data import validate_ohlcv
 from .predict import (PREDICTION_COLUMNS, Snapshot, TickerModel, check_fresh, fetch_bars, load_run,
                                  prediction_table, scaled_window, snapshot)
 
-# %% ../nbs/13d_serve.ipynb #13cd5d79
+# %% ../nbs/13d_serve.ipynb #ddf07d10
 def request_models(tickers: list[str], # the run's tickers
                    window: int,        # bars per model input window
                    n_features: int,    # features per bar
@@ -77,7 +77,7 @@ def request_models(tickers: list[str], # the run's tickers
 
     return Bar, PredictRequest, Prediction
 
-# %% ../nbs/13d_serve.ipynb #ef922b97
+# %% ../nbs/13d_serve.ipynb #1d977a0e
 def _rows(table: pd.DataFrame, fresh: dict | None = None) -> list[dict]:
     out = []
     for r in table.to_dict("records"):
