@@ -34,7 +34,7 @@ def main():
     bars = load_ohlcv(args.ticker)
     feats = engineer_features(bars, "seed32")
     bt = backtest_kwargs(cfg)
-    extra = {k: bt[k] for k in ("fractional", "fill", "stop_atr", "risk_per_trade", "limits")}
+    extra = {k: bt[k] for k in ("fractional", "fill", "stop_atr", "risk_per_trade", "limits", "pdt")}
     if args.sizing == "percent":
         extra |= dict(sizing="percent", stop_atr=None)
     wf = walk_forward(bars, feats, model=args.model, horizon=lb.horizon, threshold=lb.threshold, window=lb.window,

@@ -7,8 +7,9 @@ import pytest
 from scipy import stats
 
 from trading_kit.core import ConfigError, DataError
-from trading_kit.backtest import (Signals, bars_per_year, deflated_sharpe, expected_max_sharpe, min_track_record, performance_metrics,
-                                  probabilistic_sharpe, run_backtest, signals_from_predictions)
+from trading_kit.performance import (bars_per_year, deflated_sharpe, drawdown, expected_max_sharpe, min_track_record,
+                                     performance_metrics, probabilistic_sharpe)
+from trading_kit.backtest import Signals, run_backtest, signals_from_predictions
 from trading_kit.sweeps import sweep_macd_rsi
 from trading_kit.data import load_ohlcv
 
@@ -112,6 +113,7 @@ def test_metrics_moments_and_sharpe_match_scipy():
     assert m["sharpe"] == pytest.approx(r.mean() / r.std(ddof=1) * math.sqrt(252), rel=1e-9)
     assert m["psr"] == pytest.approx(probabilistic_sharpe(r.mean() / r.std(ddof=1), 500, stats.skew(r), stats.kurtosis(r, fisher=False)))
     assert m["max_drawdown"] == pytest.approx((eq / np.maximum.accumulate(np.r_[1000, eq])[1:] - 1).min(), rel=1e-9)
+    assert m["max_drawdown"] == pytest.approx(drawdown(eq).min(), rel=1e-12)   # one drawdown definition
 
 
 def test_signals_from_predictions_rules():
@@ -233,3 +235,100 @@ def test_warns_when_buy_and_hold_cannot_buy_one_unit():
     with pytest.warns(UserWarning, match="buy-and-hold"):
         res = run_backtest(eur, pd.Series(False, eur.index), ticker="EURUSD")
     assert res.benchmark_metrics["total_return"] == 0.0
+
+
+# ---- issue 9: one ATR, start=, skipped signals said, PDT by default, quiet, leak alarm ----
+
+def test_stop_is_stop_atr_times_the_features_atr(msft):
+    "The stop of every risk-sized entry sits stop_atr x the features' (Wilder) ATR of the signal bar away from its close."
+    from trading_kit.features import atr
+    e, x = _sma_signals(msft, 5, 20)
+    res = run_backtest(msft, e, x, ticker="MSFT")
+    a = atr(msft.high, msft.low, msft.close, 14)
+    ents = res.orders[res.orders["reason"] == "entry"]
+    sig = msft.index.get_indexer(ents.index) - 1
+    assert len(ents) > 20
+    np.testing.assert_allclose(msft.close.to_numpy()[sig] - ents["stop"].to_numpy(), 2.0 * a[sig], rtol=1e-9)
+
+
+def test_start_keeps_history_for_the_stop(msft):
+    "Full bars with start=: the ATR is warm on the first test bar, so no signal is lost; metrics cover start.. only."
+    start = msft.index[1000]
+    on = pd.Series(True, msft.index[1000:])           # a model that says 'up' on every test bar
+    alone = run_backtest(msft.loc[start:], on, ticker="MSFT")
+    full = run_backtest(msft, on, start=start, ticker="MSFT")
+    assert alone.orders.index[0] > msft.index[1001]     # the stop restarts: the first entries are dropped
+    assert full.orders.index[0] == msft.index[1001]     # the first test signal fills on the next bar
+    assert full.equity.index[0] == start and full.metrics["n_bars"] == len(msft) - 1000
+    assert full.benchmark_equity.index[0] == start
+    assert full.benchmark_metrics["final_equity"] == pytest.approx(alone.benchmark_metrics["final_equity"], rel=1e-12)
+    early = pd.Series(True, msft.index)                 # signals before start are ignored
+    assert run_backtest(msft, early, start=start).orders.index[0] == msft.index[1001]
+
+
+def test_settings_and_overrides_drive_run_backtest(msft):
+    from trading_kit.core import Settings, load_settings
+    e, x = _sma_signals(msft)
+    s = load_settings(overrides={"backtest.init_cash": 5000, "backtest.fees_bps": 10}, env=False)
+    res = run_backtest(msft, Signals(e, x, e & False, e & False), s, ticker="MSFT")
+    assert res.settings["init_cash"] == 5000 and res.settings["fees_bps"] == 10
+    assert run_backtest(msft, e, s, exits=x, fees_bps=0).settings["fees_bps"] == 0
+    with pytest.raises(ConfigError, match="fees"): run_backtest(msft, e, s, feez_bps=1)
+
+
+def test_skipped_signals_are_counted_and_said(msft):
+    "Risk-sized entries that cannot be placed are counted per reason and said in plain words."
+    on = pd.Series(True, msft.index)
+    res = run_backtest(msft.iloc[:100], on.iloc[:100], ticker="MSFT")     # no history: ATR(14) warms up
+    assert res.skipped["no_stop"] >= 13
+    assert any("ATR" in n and "warm" in n for n in res.notes)
+    assert "warm" in repr(res) and any("warm" in str(v) for v in res.table().iloc[:, 0])
+    tiny = run_backtest(msft, on, init_cash=10, ticker="MSFT")  # 5% of $10 is under the $1 minimum order
+    assert tiny.skipped["zero_units"] > 0 and any("zero" in n for n in tiny.notes)
+    clean = run_backtest(msft, on, start=msft.index[100], ticker="MSFT")
+    assert clean.skipped.get("no_stop", 0) == 0
+
+
+def _hourly(n=24 * 10, seed=5):
+    idx = pd.date_range("2024-01-01 09:00", periods=n, freq="h")
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.004, n)))
+    open_ = np.r_[100, close[:-1]]
+    return pd.DataFrame({"open": open_, "high": np.maximum(open_, close) * 1.002, "low": np.minimum(open_, close) * 0.998,
+                         "close": close, "volume": 1.0}, idx)
+
+
+def test_pdt_applies_by_default_on_intraday_us_stocks_and_state_is_fresh():
+    from trading_kit.risk import PDTRule
+    df = _hourly()
+    e = pd.Series(np.arange(len(df)) % 3 == 0, df.index); x = pd.Series(np.arange(len(df)) % 3 == 1, df.index)
+    kw = dict(sizing="percent", size=0.5, stop_atr=None, ticker="AAPL")
+    auto, off = run_backtest(df, e, x, **kw), run_backtest(df, e, x, pdt="off", **kw)
+    assert auto.skipped.get("pdt", 0) > 0 and off.skipped.get("pdt", 0) == 0
+    assert auto.metrics["n_trades"] < off.metrics["n_trades"] and any("day-trader" in n for n in auto.notes)
+    assert run_backtest(df, e, x, pdt="auto", init_cash=30_000, **kw).skipped.get("pdt", 0) == 0   # $25k+: no rule
+    rule = PDTRule()
+    first, second = run_backtest(df, e, x, pdt=rule, **kw), run_backtest(df, e, x, pdt=rule, **kw)
+    assert first.metrics["n_trades"] == second.metrics["n_trades"] and rule.day_trades == []
+    daily = load_ohlcv("MSFT").iloc[-300:]
+    assert run_backtest(daily, pd.Series(True, daily.index), ticker="MSFT").settings["pdt"] is None   # daily bars: no rule
+
+
+def test_a_backtest_raises_no_deprecation_warning():
+    import subprocess, sys
+    code = ("import pandas as pd; from trading_kit.data import load_ohlcv; from trading_kit.backtest import run_backtest; "
+            "df = load_ohlcv('MSFT').iloc[-600:]; f, s = df.close.rolling(10).mean(), df.close.rolling(30).mean(); "
+            "r = run_backtest(df, f > s, exits=f <= s, ticker='MSFT'); r.table(); repr(r); print(r.metrics['n_trades'])")
+    p = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-W", "error::FutureWarning", "-c", code],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert int(p.stdout.split()[-1]) > 0
+
+
+def test_leak_alarm_goes_on_the_backtest(msft):
+    e, x = _sma_signals(msft)
+    res = run_backtest(msft, e, exits=x, alarms=["feature 'leak' predicts the label too well"], n_trials=7)
+    assert res.metrics["leak_alarm"] is True and res.metrics["n_trials"] == 7
+    assert res.notes[0].startswith("LEAK ALARM: ") and "LEAK ALARM" in repr(res)
+    assert str(res.table().iloc[0, 0]).startswith("LEAK ALARM")
+    assert run_backtest(msft, e, exits=x).metrics["leak_alarm"] is False

@@ -41,6 +41,7 @@ def test_env_and_override_precedence(monkeypatch):
     ({"labels.train_frac": 0.9, "labels.val_frac": 0.2}, "test part"),
     ({"nosuch.key": 1}, "nosuch"),
     ({"backtest.fractional": "maybe"}, "backtest.fractional"),
+    ({"risk.pdt": "sometimes"}, "risk.pdt"),
 ])
 def test_bad_settings_name_the_setting(override, needle):
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.")):

@@ -142,7 +142,7 @@ def test_backtest_halts_entries_after_daily_loss_cap(seed, cap_r):
     entries = pd.Series(rng.random(len(df)) < 0.3, df.index)
     exits = pd.Series(rng.random(len(df)) < 0.2, df.index) & ~entries
     lim = RiskLimits(max_ticker_exposure=1.0, max_total_exposure=1.0, daily_loss_cap_r=cap_r)
-    res = run_backtest(df, entries, exits, sizing="risk", stop_pct=0.01, stop_atr=None, risk_per_trade=0.01, limits=lim)
+    res = run_backtest(df, entries, exits, sizing="risk", stop_pct=0.01, stop_atr=None, risk_per_trade=0.01, limits=lim, pdt="off")
     # recompute, independently of the engine, today's realised PnL before each entry from vectorbt's trades
     t = res.trades[res.trades["Status"] == "Closed"]
     value = res.equity
@@ -165,7 +165,7 @@ def test_daily_loss_cap_binds_on_sample():
     df, rng = _hourly_bars(800, 3)
     entries = pd.Series(rng.random(len(df)) < 0.4, df.index)
     exits = pd.Series(rng.random(len(df)) < 0.3, df.index) & ~entries
-    kw = dict(sizing="risk", stop_pct=0.005, stop_atr=None)
+    kw = dict(sizing="risk", stop_pct=0.005, stop_atr=None, pdt="off")   # the cap alone (PDT would also block)
     tight = run_backtest(df, entries, exits, limits=RiskLimits(max_ticker_exposure=1, max_total_exposure=1, daily_loss_cap_r=0.5), **kw)
     loose = run_backtest(df, entries, exits, limits=RiskLimits(max_ticker_exposure=1, max_total_exposure=1, daily_loss_cap_r=50), **kw)
     n = lambda r: (r.orders["reason"] == "entry").sum()

@@ -36,6 +36,9 @@ def test_folds_are_purged_and_predictions_stitched_in_order(bars_feats):
     assert set(P.fold) == set(wf.folds.index)
     bt = wf.backtest
     assert bt.equity.index[0] == P.index[0] and bt.benchmark_metrics["total_return"] is not None
+    # issue 9: bars before the first prediction are history (the stop is warm), and the evaluation's alarms travel along
+    assert "no_stop" not in bt.skipped and bt.settings["start"] == P.index[0]
+    assert bt.metrics["leak_alarm"] == bool(wf.evaluation.warnings) and wf.summary()["n_trials"] == 1
 
 
 def test_each_fold_scaler_sees_only_its_training_rows(bars_feats, monkeypatch):

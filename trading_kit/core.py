@@ -100,6 +100,7 @@ class RiskConfig:
     max_total_exposure: float = 0.5
     daily_loss_cap_r: float = 3.0 # realised losses in R that halt new entries for the day
     leverage: float = 1.0         # buying power / cash (1 = cash account; forex micro-lots need margin)
+    pdt: str = "auto"             # pattern-day-trader rule: auto (US stocks, intraday bars, under $25k) | on | off
 
 @dataclass
 class RunConfig:
@@ -227,6 +228,7 @@ def _check(cfg: Settings):
     if cfg.training.epochs < 0: raise ConfigError(f"training.epochs must be >= 0, got {cfg.training.epochs}")
     if not 0 < cfg.risk.risk_per_trade <= 0.05:
         raise ConfigError(f"risk.risk_per_trade must be in (0, 0.05], got {cfg.risk.risk_per_trade}")
+    if cfg.risk.pdt not in ("auto", "on", "off"): raise ConfigError(f"risk.pdt must be auto, on or off, got {cfg.risk.pdt!r}")
     if cfg.backtest.init_cash <= 0: raise ConfigError(f"backtest.init_cash must be > 0, got {cfg.backtest.init_cash}")
 
 # %% ../nbs/00_core.ipynb #8d11a466

@@ -6,13 +6,15 @@ Docs: https://github.com/trading-kit/trading-kit/features.html.md"""
 
 # %% ../nbs/02_features.ipynb #922945fb
 from __future__ import annotations
-import importlib, inspect
+import importlib, inspect, warnings
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-import pandas_ta_classic as ta
+with warnings.catch_warnings():   # pandas-ta-classic reads Timestamp.dayofyear at import, deprecated in pandas 3.1
+    warnings.simplefilter("ignore", DeprecationWarning); warnings.simplefilter("ignore", FutureWarning)
+    import pandas_ta_classic as ta
 try: import talib
 except ImportError: talib = None
 

@@ -18,7 +18,8 @@ from .labels import Scaler, WindowDataset, prepare_data, walk_forward_folds
 from .models import get_model
 from .training import fit, predict_proba
 from .evaluation import baseline_predictions, evaluate_against_baselines, previous_labels
-from .backtest import PROB_COLUMNS, _check_bars, run_backtest, signals_from_predictions
+from .utils import check_bars
+from .backtest import PROB_COLUMNS, run_backtest, signals_from_predictions
 
 # %% auto #0
 __all__ = ['WalkForwardResult', 'walk_forward']
@@ -47,7 +48,7 @@ class WalkForwardResult:
                     "verdict": self.evaluation.verdict}
         if self.backtest is not None:
             m, b = self.backtest.metrics, self.backtest.benchmark_metrics
-            out |= {k: m[k] for k in ("total_return", "sharpe", "max_drawdown", "n_trades", "psr", "dsr")}
+            out |= {k: m[k] for k in ("total_return", "sharpe", "max_drawdown", "n_trades", "psr", "dsr", "n_trials", "leak_alarm")}
             out |= {f"bh_{k}": b[k] for k in ("total_return", "sharpe", "max_drawdown")}
         return out
 
@@ -114,7 +115,7 @@ def walk_forward(bars: pd.DataFrame,       # validated OHLCV bars
                 ) -> WalkForwardResult:
     "Walk-forward retraining with purge and embargo; stitched out-of-sample predictions backtested once."
     t0 = time.perf_counter()
-    _check_bars(bars, ticker)
+    check_bars(bars, ticker, what="walk forward")
     purge = horizon if purge is None else int(purge)
     if not 0 <= val_frac < 0.9: raise ConfigError(f"val_frac must be in [0, 0.9), got {val_frac}")
     raw = prepare_data(features, bars["close"], ticker, horizon=horizon, threshold=threshold, threshold_mode=threshold_mode,
@@ -173,11 +174,10 @@ def walk_forward(bars: pd.DataFrame,       # validated OHLCV bars
     baselines = {n: P[[f"{n}_{c}" for c in PROB_COLUMNS]].to_numpy() for n in names}
     report = evaluate_against_baselines(P["y"].to_numpy(), P[PROB_COLUMNS].to_numpy(), P["forward_return"].to_numpy(),
                                         baselines, n_boot=n_boot, horizon=horizon, seed=seed, model_name="model")
-    span = bars.loc[P.index[0]:]
     last = bars.index.get_loc(P.index[-1])
-    span = span.loc[: bars.index[min(last + 1, len(bars) - 1)]]   # one bar past the last signal, for its fill
+    span = bars.loc[: bars.index[min(last + 1, len(bars) - 1)]]   # history warms the stop; one bar past the last signal, for its fill
     signals = signals_from_predictions(P[PROB_COLUMNS].reindex(span.index), rule=signal_rule, **(signal_kw or {}))
-    bt = run_backtest(span, signals, init_cash=init_cash, fees_bps=fees_bps, slippage_bps=slippage_bps,
+    bt = run_backtest(span, signals, start=P.index[0], alarms=report.warnings, init_cash=init_cash, fees_bps=fees_bps, slippage_bps=slippage_bps,
                       n_trials=n_trials, ticker=ticker, **(backtest_kw or {}))
     settings = dict(model=model, model_hp=model_hp or {}, horizon=horizon, threshold=threshold, window=window,
                     train_bars=train_bars, test_bars=test_bars, step=step or test_bars, purge=purge, embargo=embargo,
