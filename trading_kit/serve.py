@@ -7,7 +7,7 @@ Docs: https://github.com/trading-kit/trading-kit/serve.html.md"""
 # %% auto #0
 __all__ = ['request_models', 'create_app', 'serve']
 
-# %% ../nbs/13d_serve.ipynb #3c2bed7a
+# %% ../nbs/13d_serve.ipynb #dfd0ce5a
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at run time, and the
 # request models are built inside `create_app` from the run (its tickers, window and feature count).
 import math, os, secrets, warnings
@@ -23,7 +23,7 @@ from .data import validate_ohlcv
 from .predict import (PREDICTION_COLUMNS, Snapshot, TickerModel, check_fresh, fetch_bars, load_run,
                                  prediction_table, scaled_window, snapshot)
 
-# %% ../nbs/13d_serve.ipynb #ddf07d10
+# %% ../nbs/13d_serve.ipynb #31b08100
 def request_models(tickers: list[str], # the run's tickers
                    window: int,        # bars per model input window
                    n_features: int,    # features per bar
@@ -77,7 +77,7 @@ def request_models(tickers: list[str], # the run's tickers
 
     return Bar, PredictRequest, Prediction
 
-# %% ../nbs/13d_serve.ipynb #1d977a0e
+# %% ../nbs/13d_serve.ipynb #585ee6de
 def _rows(table: pd.DataFrame, fresh: dict | None = None) -> list[dict]:
     out = []
     for r in table.to_dict("records"):
@@ -100,7 +100,8 @@ def create_app(run_dir: str | Path,                      # outputs/<run_id>
                models: dict | None = None,               # load_run's result (default: load run_dir)
               ):
     "The FastAPI app serving a run's models."
-    from fastapi import Depends, FastAPI, HTTPException, Request, Security
+    try: from fastapi import Depends, FastAPI, HTTPException, Request, Security
+    except ImportError: raise ConfigError("serving needs FastAPI and uvicorn: pip install 'trading-kit[live]'") from None
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse
     from fastapi.security import APIKeyHeader
