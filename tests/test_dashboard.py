@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from trading_kit.core import ConfigError, load_settings
-from trading_kit.dashboard import (DataExplorer, ResearchDashboard, build_params, dashboard_defaults, data_explorer,
-                                   explore_data, headline, headline_html, lookahead_verdict, params_from_widgets,
-                                   research_dashboard, run_progress, sample_intervals, show_run)
+from trading_kit.dashboard import (ResearchDashboard, build_params, dashboard_defaults, headline, headline_html,
+                                   params_from_widgets, research_dashboard, run_progress, sample_intervals, show_run)
+from trading_kit.data_explorer import DataExplorer, data_explorer, explore_data, lookahead_verdict
+from trading_kit.run_metrics import RunMetrics
 
 TINY = {"n_boot": 100, "torch_threads": 1, "overrides": {"model.hidden": "8", "model.layers": "1"}}
 
@@ -131,26 +132,29 @@ def finished(tmp_path_factory):
     c["ticker"].value, c["start"].value, c["end"].value = "MSFT", "2013-01-01", ""
     c["epochs"].value, c["seed"].value, c["fees_bps"].value, c["walk_forward"].value = 1, 5, 2.0, True
     dash.run_button.click()
-    return dash, out
+    running = (dash.running, dash.run_button.disabled)   # the click returned while the template runs in the background
+    dash.wait()
+    return dash, out, running
 
 
 def test_run_button_runs_the_batch_pipeline(finished):
-    dash, out = finished
+    dash, out, running = finished
+    assert running == (True, True) and not dash.running
     assert dash.last_status["status"] == "ok", dash.last_status
     d = dash.last_dir
     assert d.parent.parent == out and d.name == "MSFT"
     for f in ("metrics.json", "report.html", "notebook.ipynb", "figures/equity.png", "checkpoint/config.json"):
         assert (d / f).is_file(), f
-    m = json.loads((d / "metrics.json").read_text())
+    m = RunMetrics.from_json(d / "metrics.json")
     assert m == dash.last_metrics
-    assert (m["params"]["epochs"], m["params"]["seed"], m["params"]["fees_bps"], m["params"]["hidden"]) == (1, 5, 2.0, 8)
-    assert m["data"]["start"].startswith("2013-01-02")
+    assert (m.params["epochs"], m.params["seed"], m.params["fees_bps"], m.params["hidden"]) == (1, 5, 2.0, 8)
+    assert m.data["start"].startswith("2013-01-02")
 
 
 def test_run_output_shows_verdict_figures_and_report(finished):
-    dash, _ = finished
+    dash, _, _ = finished
     texts = _texts(dash.output)
-    verdict = dash.last_metrics["evaluation"]["verdict"]
+    verdict = dash.last_metrics.evaluation["verdict"]
     assert any(verdict in t for t in texts)
     assert any("buy-and-hold" in t for t in texts)
     html = next(o["data"]["text/html"] for o in dash.output.outputs if verdict in o["data"].get("text/plain", ""))
@@ -159,12 +163,17 @@ def test_run_output_shows_verdict_figures_and_report(finished):
     assert "done" in dash.status.value and not dash.run_button.disabled
     pr = run_progress(dash.last_dir / "notebook.ipynb")                  # every template cell ran
     assert pr["done"] == pr["total"] > 10 and (dash.progress.value, dash.progress.max) == (pr["done"], pr["total"])
+    heads = [line.lstrip("#").strip() for c in json.loads((dash.last_dir / "notebook.ipynb").read_text())["cells"]
+             if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines()[:1] if line.startswith("#")]
+    assert dash.stages and all(s in heads for s in dash.stages)          # stages streamed, in the template's words
+    assert [h for h in heads if h in dash.stages] == dash.stages and dash.stages[-1] == heads[-1]
+    assert "stages:" in dash.stage_list.value
 
 
 def test_walk_forward_checkbox_reaches_the_template_and_the_headline(finished):
-    dash, _ = finished
-    wf = dash.last_metrics["walk_forward"]["summary"]
-    assert dash.last_metrics["params"]["walk_forward"] is True and wf["folds"] >= 2
+    dash, _, _ = finished
+    wf = dash.last_metrics.walk_forward["summary"]
+    assert dash.last_metrics.params["walk_forward"] is True and wf["folds"] >= 2
     table = headline(dash.last_metrics)["walk_forward"]
     assert table.loc["return", "walk_forward"] == pytest.approx(wf["total_return"])
     assert any(f"Walk-forward ({wf['folds']} folds)" in t for t in _texts(dash.output))
@@ -175,6 +184,7 @@ def test_pipeline_failure_is_shown_as_a_message(tmp_path):
                                                                  "news_api_key": "sekret-value-123"})
     dash.controls["start"].value, dash.controls["epochs"].value = "2016-01-01", 1
     dash.run_button.click()
+    dash.wait()
     assert dash.last_status["status"] == "failed"
     texts = _texts(dash.output)
     assert texts[1] == "left out secret-named parameters: news_api_key"
@@ -227,3 +237,26 @@ def test_headline_says_when_nobody_traded():
     v = headline(m)["verdict"]
     assert "never traded" in v and "buy-and-hold never held a position" in v and "did not beat" not in v
     assert "never" not in headline(_metrics())["verdict"]
+
+
+def test_defaults_have_one_source_and_show_the_threshold_mode(tmp_path):
+    "Issue 16 item 8: a sample ticker starts at its own interval; the threshold's mode sits beside it and reaches the run."
+    cfg = load_settings(overrides={"data.universe": "EURUSD MSFT", "labels.threshold_mode": "vol", "labels.threshold": 0.5})
+    dash = research_dashboard(output_dir=tmp_path, cfg=cfg)
+    c = dash.controls
+    assert (c["ticker"].value, c["interval"].value) == ("EURUSD", "1h")
+    assert (c["threshold"].value, c["threshold_mode"].value) == (0.5, "vol")
+    p = params_from_widgets(c, extra=dash.extra_params)
+    assert (p["interval"], p["overrides"]["labels.threshold_mode"], p["overrides"]["labels.threshold"]) == ("1h", "vol", 0.5)
+
+
+def test_headline_calls_a_collapsed_model_so():
+    "Issue 16 item 3: one class on 1,572 of 1,572 bars is 'collapsed', never 'ties with the best baseline'; the open position counts."
+    m = _metrics(model_acc=0.53, base_acc=0.53, strat_ret=0.144, bh_ret=0.15)
+    m["evaluation"]["verdict"] = "gru ties with the best baseline (logistic)"
+    m["headline"].update(predicted_class="up", predicted_class_share=1.0, test_bars=1572)
+    m["backtest"]["strategy"].update(n_trades=0, exposure=0.99)
+    hl = headline(m)
+    assert "ties" not in hl["verdict"] and "predicts up on 1,572 of 1,572 bars: collapsed" in hl["verdict"]
+    assert hl["backtest"].loc["trades", "strategy"] == 1 and "still open at the end" in hl["verdict"]
+    assert "<td>1</td>" in headline_html(m) and "1.000000" not in headline_html(m)
