@@ -128,3 +128,15 @@ def test_positions_and_account_parse_string_money_fields(httpserver, tmp_path, m
     a = b.account()
     assert (a.equity, a.day_start_equity) == (990.5, 1000.0)
     assert b.entry_order("AAPL", "2024-01-02", entry=95.0, stop=90.0).reason == "no_averaging_down"
+
+
+def test_part_filled_order_that_expired_keeps_its_fill(alpaca):
+    broker, server = alpaca
+    cid = client_order_id("live1", "MSFT", "2024-01-02", "buy")
+    server.expect_request("/v2/orders", method="POST").respond_with_json(alpaca_order(cid))
+    broker.submit(broker.entry_order("MSFT", "2024-01-02", entry=400.0, stop=390.0))
+    expired = alpaca_order(cid, status="expired", filled_qty="0.05", filled_avg_price="400.10", filled_at="2024-01-03T20:59:59Z")
+    server.expect_request("/v2/orders:by_client_order_id", method="GET").respond_with_json(expired)
+    fill, = broker.settle()
+    assert (fill.qty, fill.price) == (0.05, 400.10)
+    assert broker.store.read("orders")["status"].tolist() == ["canceled"]

@@ -111,3 +111,25 @@ def test_schemathesis_never_a_server_error(app):
         n += 1
     assert n == 4 and len(statuses) >= 20
     assert 422 in statuses and 200 in statuses                          # it reached both the happy and the refusing path
+
+
+def test_serve_command_answers_health_and_signals_on_localhost(tmp_path):
+    "`trading-kit serve --run DIR` (the handler the CLI wires) in a child process on 127.0.0.1, stopped at the end."
+    import os, subprocess, sys
+    run = make_run(tmp_path / "run")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+    code = ("import argparse; from trading_kit.live_cli import add_serve_arguments; p = argparse.ArgumentParser(); "
+            f"add_serve_arguments(p); a = p.parse_args(['--run', {str(run)!r}, '--port', '{port}']); a.func(a)")
+    env = dict(os.environ, TRADING_KIT_API_KEY=KEY, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"{url}/health", timeout=1).ok: break
+            except requests.RequestException: time.sleep(0.1)
+        assert requests.get(f"{url}/signals", headers={"X-API-Key": KEY}, timeout=30).status_code == 200
+        assert requests.post(f"{url}/predict", headers={"X-API-Key": KEY}, json={"ticker": 1}, timeout=10).status_code == 422
+    finally:
+        proc.terminate(); proc.wait(20)
