@@ -133,3 +133,15 @@ def test_serve_command_answers_health_and_signals_on_localhost(tmp_path):
         assert requests.post(f"{url}/predict", headers={"X-API-Key": KEY}, json={"ticker": 1}, timeout=10).status_code == 422
     finally:
         proc.terminate(); proc.wait(20)
+
+
+def test_provider_outage_is_503_not_the_clients_fault(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+    import trading_kit.serve as serve_mod
+    from trading_kit.core import ProviderError
+    monkeypatch.setenv("TRADING_KIT_API_KEY", KEY)
+    app = create_app(make_run(tmp_path / "run"))
+    def outage(tm): raise ProviderError(f"{tm.ticker}: provider down")
+    monkeypatch.setattr(serve_mod, "fetch_bars", outage)
+    r = TestClient(app).get("/signals", headers={"X-API-Key": KEY})
+    assert r.status_code == 503 and "provider down" in r.json()["detail"]

@@ -7,7 +7,7 @@ Docs: https://github.com/trading-kit/trading-kit/serve.html.md"""
 # %% auto #0
 __all__ = ['request_models', 'create_app', 'serve']
 
-# %% ../nbs/13d_serve.ipynb #dfd0ce5a
+# %% ../nbs/13d_serve.ipynb #ffef34a4
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at run time, and the
 # request models are built inside `create_app` from the run (its tickers, window and feature count).
 import math, os, secrets, warnings
@@ -18,12 +18,12 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 
-from .core import ConfigError, DataError, TradingKitError
+from .core import ConfigError, DataError, ProviderError, TradingKitError
 from .data import validate_ohlcv
 from .predict import (PREDICTION_COLUMNS, Snapshot, TickerModel, check_fresh, fetch_bars, load_run,
                                  prediction_table, scaled_window, snapshot)
 
-# %% ../nbs/13d_serve.ipynb #31b08100
+# %% ../nbs/13d_serve.ipynb #a2ea10ae
 def request_models(tickers: list[str], # the run's tickers
                    window: int,        # bars per model input window
                    n_features: int,    # features per bar
@@ -77,7 +77,7 @@ def request_models(tickers: list[str], # the run's tickers
 
     return Bar, PredictRequest, Prediction
 
-# %% ../nbs/13d_serve.ipynb #585ee6de
+# %% ../nbs/13d_serve.ipynb #70d77f1f
 def _rows(table: pd.DataFrame, fresh: dict | None = None) -> list[dict]:
     out = []
     for r in table.to_dict("records"):
@@ -114,7 +114,7 @@ def create_app(run_dir: str | Path,                      # outputs/<run_id>
     app = FastAPI(title="trading-kit signals", version="1", description=f"Signals of run {Path(run_dir).name}")
     state = {"snapshots": {}, "fresh": {}}
     header = APIKeyHeader(name="X-API-Key", auto_error=False)
-    denied = {401: {"description": "missing or wrong X-API-Key"}}
+    denied = {401: {"description": "missing or wrong X-API-Key"}, 503: {"description": "the run's data provider failed"}}
 
     def require_key(given: str | None = Security(header)):
         if not given or not secrets.compare_digest(given, key): raise HTTPException(401, "missing or wrong X-API-Key")
@@ -124,6 +124,10 @@ def create_app(run_dir: str | Path,                      # outputs/<run_id>
         # FastAPI's own handler echoes the input, and an echoed inf (1e400) is not JSON: a 500. Send loc/msg/type only.
         errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in exc.errors()]
         return JSONResponse(status_code=422, content={"detail": errors})
+
+    @app.exception_handler(ProviderError)
+    async def _no_bars(request: Request, exc: ProviderError):   # the data source failed, not the client: retry later
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     @app.exception_handler(TradingKitError)
     async def _bad_input(request: Request, exc: TradingKitError):
