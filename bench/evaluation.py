@@ -12,7 +12,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from trading_kit.data import load_ohlcv
-from trading_kit.evaluation import baseline_predictions, evaluate_against_baselines, previous_labels
+from trading_kit.baselines import predict_baselines, previous_labels
+from trading_kit.evaluation import evaluate_predictions
 
 
 def bootstrap_cost():
@@ -23,8 +24,8 @@ def bootstrap_cost():
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            evaluate_against_baselines(y, probs.pop("model"), r, probs, n_boot=1000, horizon=5)
-        print(f"evaluate_against_baselines n={n:>6} predictors=5 n_boot=1000: {time.perf_counter() - t:6.2f} s")
+            evaluate_predictions(y, probs.pop("model"), r, probs, 5, n_boot=1000)
+        print(f"evaluate_predictions n={n:>6} predictors=5 n_boot=1000: {time.perf_counter() - t:6.2f} s")
 
 
 def msft(horizon=5, threshold=0.005):
@@ -39,7 +40,7 @@ def msft(horizon=5, threshold=0.005):
     n = len(pos); a, b = int(.6 * n), int(.8 * n)
     train, test = pos[:a - horizon], pos[b:]                          # purge `horizon` bars before val/test
     X = feats.to_numpy()
-    base = baseline_predictions(X[train], y[train], X[test], y[test], previous_labels(y, test, horizon))
+    base = predict_baselines(X[train], y[train], X[test], y[test], previous_labels(y, test, horizon))
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -47,8 +48,8 @@ def msft(horizon=5, threshold=0.005):
         model = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=2000)).fit(X[train], y[train])
         p = np.zeros((len(test), 3)); p[:, model.classes_.astype(int)] = model.predict_proba(X[test])
     t = time.perf_counter()
-    rep = evaluate_against_baselines(y[test], p, fwd.to_numpy()[test], base, n_boot=1000, horizon=horizon,
-                                     model_name="logit_C0.01")
+    rep = evaluate_predictions(y[test], p, fwd.to_numpy()[test], base, horizon, n_boot=1000,
+                               model_name="logit_C0.01")
     el = time.perf_counter() - t
     print(f"\nMSFT 1d, horizon {horizon}, test {feats.index[test[0]].date()}..{feats.index[test[-1]].date()} "
           f"({len(test)} bars), block {rep.block}, {el:.2f} s")

@@ -47,7 +47,7 @@ def case(name: str, bars: int) -> dict:
     elif name == "window_1m":
         import torch
         from torch.utils.data import DataLoader, SubsetRandomSampler
-        from trading_kit.labels import prepare_data
+        from trading_kit.datasets import prepare_data
         torch.set_num_threads(1)
         df = synthetic_ohlcv(bars, "1min", seed=0)
         f = seed32(df)

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from trading_kit.core import load_settings, seed_everything
+from trading_kit.core import load_settings
 from trading_kit.data import load_ohlcv
-from trading_kit.evaluation import baseline_predictions, evaluate_against_baselines, previous_labels
+from trading_kit.baselines import baseline_predictions
+from trading_kit.evaluation import evaluate_against_baselines
 from trading_kit.features import engineer_features
-from trading_kit.labels import prepare_data
+from trading_kit.datasets import prepare_data
 from trading_kit.models import MODELS, get_model
 from trading_kit.training import fit, predict_proba
 
@@ -32,26 +33,18 @@ def main():
     lb, tr = cfg.labels, cfg.training
     bars = load_ohlcv(args.ticker)
     feats = engineer_features(bars, "seed32")
-    data = prepare_data(feats, bars["close"], args.ticker, horizon=lb.horizon, threshold=lb.threshold,
-                        window=lb.window, train_frac=lb.train_frac, val_frac=lb.val_frac, purge_bars=lb.purge_bars)
+    data = prepare_data(feats, bars["close"], cfg, ticker=args.ticker)
     print(f"{args.ticker} daily, horizon {lb.horizon}, threshold {lb.threshold}, window {lb.window}, "
           f"{len(feats.columns)} features; splits:")
     print(data.summary().to_string(), "\n")
-    Xtr, ytr = data.last_bar("train")
-    Xte, yte = data.last_bar("test")
-    test = data.splits["test"]
-    base = baseline_predictions(Xtr, ytr, Xte, yte, previous_labels(data.y, test, lb.horizon), seed=tr.seed)
-    fr = data.forward_returns[test]
+    base = baseline_predictions(data, seed=tr.seed)
     rows = []
     for name in args.models:
-        seed_everything(tr.seed)
-        model = get_model(name, n_features=data.X.shape[1])
+        model = get_model(name, n_features=data.X.shape[1], seed=tr.seed)
         t0 = time.perf_counter()
-        res = fit(model, data.dataset("train"), data.dataset("val"), epochs=args.epochs, batch_size=tr.batch_size,
-                  lr=tr.lr, weight_decay=tr.weight_decay, patience=tr.patience, seed=tr.seed, progress=False)
-        probs = predict_proba(res.model, data.dataset("test"))
-        rep = evaluate_against_baselines(yte, probs, fr, base, n_boot=args.n_boot, horizon=lb.horizon,
-                                         seed=tr.seed, model_name=name)
+        res = fit(model, data, cfg, epochs=args.epochs, progress=False)
+        probs = predict_proba(res.model, data)
+        rep = evaluate_against_baselines(data, probs, base, n_boot=args.n_boot, seed=tr.seed, model_name=name)
         t = rep.table
         rows.append({"model": name, "accuracy": t.loc[name, "accuracy"],
                      "acc_ci": f"[{t.loc[name, 'acc_lo']:.3f}, {t.loc[name, 'acc_hi']:.3f}]",

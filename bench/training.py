@@ -22,8 +22,7 @@ def one(name: str, batch: int, samples: int, threads: int, device: str, amp) -> 
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     g = torch.Generator().manual_seed(0)
     ds = TensorDataset(torch.randn(samples, SEQ_LEN, N_FEATURES, generator=g), torch.randint(0, 3, (samples,), generator=g))
-    torch.manual_seed(0)
-    model = get_model(name, N_FEATURES)
+    model = get_model(name, N_FEATURES, seed=0)
     stamps = []
     def stamp(*_):
         if device.startswith("cuda"): torch.cuda.synchronize()

@@ -5,7 +5,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, SubsetRandomSampler
 
-from trading_kit.labels import WindowDataset, chronological_split
+from trading_kit.datasets import WindowDataset
+from trading_kit.splits import chronological_split
 
 
 def rss_mb() -> float:

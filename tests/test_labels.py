@@ -9,9 +9,11 @@ from hypothesis import given, settings, assume, strategies as st, HealthCheck
 
 from trading_kit.core import ConfigError, DataError, LeakageError, TradingKitError
 from trading_kit.data import load_ohlcv
-from trading_kit.labels import (PARTS, ConcatWindowDataset, Scaler, WindowDataset, calendar_overlap, chronological_split, check_purge,
-                                class_balance, class_weights, forward_return, make_labels, pool_prepared,
-                                prepare_data, prepare_many, walk_forward_folds)
+from trading_kit.labels import class_balance, class_weights, forward_return, make_labels
+from trading_kit.splits import check_purge, chronological_split, walk_forward_folds
+from trading_kit.scaling import Scaler
+from trading_kit.datasets import (PARTS, ConcatWindowDataset, WindowDataset, calendar_overlap, pool_prepared, prepare_data,
+                                  prepare_many)
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -74,9 +76,9 @@ def test_split_rejects_purge_below_horizon(purge, horizon):
 
 
 def test_split_bad_fractions_and_too_few():
-    with pytest.raises(ConfigError, match="train_frac"): chronological_split(100, 0.0, 0.2)
-    with pytest.raises(ConfigError, match="train_frac"): chronological_split(100, 0.8, 0.2)
-    with pytest.raises(ConfigError, match="too few samples"): chronological_split(14, purge_bars=5)
+    with pytest.raises(ConfigError, match="train_frac"): chronological_split(100, 0.0, 0.2, horizon=5)
+    with pytest.raises(ConfigError, match="train_frac"): chronological_split(100, 0.8, 0.2, horizon=5)
+    with pytest.raises(ConfigError, match="too few samples"): chronological_split(14, purge_bars=5, horizon=5)
     with pytest.raises(LeakageError, match="gap 3 must exceed purge_bars=5"): check_purge(np.arange(10), np.arange(12, 20), 5)
 
 
@@ -106,9 +108,9 @@ def test_walk_forward_properties(n, train, test, step_extra, horizon, purge_extr
 
 
 def test_walk_forward_bad_args():
-    with pytest.raises(ConfigError, match="overlap"): walk_forward_folds(500, 100, 50, step=20)
+    with pytest.raises(ConfigError, match="overlap"): walk_forward_folds(500, 100, 50, step=20, horizon=5)
     with pytest.raises(ConfigError, match="less than horizon"): walk_forward_folds(500, 100, 50, purge=1, horizon=2)
-    with pytest.raises(ConfigError, match="embargo must be"): walk_forward_folds(500, 100, 50, embargo=-1)
+    with pytest.raises(ConfigError, match="embargo must be"): walk_forward_folds(500, 100, 50, embargo=-1, horizon=5)
 
 
 # ---------------------------------------------------------------- labels
@@ -153,7 +155,7 @@ def test_forward_return_values_and_bad_input():
 def test_scaler_saved_params_equal_train_rows_only(tmp_path, kind):
     close = walk(600, 7, drift=0.003)                        # trending: train and full statistics differ
     feats = past_features(close).assign(level=np.log(close))
-    d = prepare_data(feats, close, "TREND", horizon=5, window=40, purge_bars=6, scaler=kind)
+    d = prepare_data(feats, close, ticker="TREND", horizon=5, window=40, purge_bars=6, scaler=kind)
     tr = d.splits["train"]
     r0, r1 = d.scaler_rows
     assert (r0, r1) == (tr[0] - 39, tr[-1] + 1)
@@ -254,16 +256,16 @@ def test_pooled_scaler_fits_union_of_train_rows():
 # ---------------------------------------------------------------- prepare_data
 def test_prepare_data_bad_input():
     c = walk(200, 5); f = past_features(c)
-    with pytest.raises(ConfigError, match="horizon must be"): prepare_data(f, c, "X", horizon=0)
-    with pytest.raises(ConfigError, match="window=500"): prepare_data(f, c, "X", window=500)
-    with pytest.raises(DataError, match="same index"): prepare_data(f.iloc[:-1], c, "X")
-    with pytest.raises(DataError, match="same index"): prepare_data(f, c.set_axis(c.index + pd.Timedelta("1D")), "X")
+    with pytest.raises(ConfigError, match="horizon must be"): prepare_data(f, c, ticker="X", horizon=0)
+    with pytest.raises(ConfigError, match="window=500"): prepare_data(f, c, ticker="X", window=500)
+    with pytest.raises(DataError, match="same index"): prepare_data(f.iloc[:-1], c, ticker="X")
+    with pytest.raises(DataError, match="same index"): prepare_data(f, c.set_axis(c.index + pd.Timedelta("1D")), ticker="X")
     c2 = c.copy(); c2.iloc[100] = np.nan
-    with pytest.raises(DataError, match="NaN"): prepare_data(f, c2, "X")
+    with pytest.raises(DataError, match="NaN"): prepare_data(f, c2, ticker="X")
     f2 = f.copy(); f2.iloc[150, 0] = np.inf
-    with pytest.raises(DataError, match="infinite"): prepare_data(f2, c, "X")
-    with pytest.raises(ConfigError, match="too few samples"): prepare_data(f, c, "X", window=175)
-    with pytest.raises(DataError, match="non-numeric"): prepare_data(f.assign(s="a"), c, "X")
+    with pytest.raises(DataError, match="infinite"): prepare_data(f2, c, ticker="X")
+    with pytest.raises(ConfigError, match="too few samples"): prepare_data(f, c, ticker="X", window=175)
+    with pytest.raises(DataError, match="non-numeric"): prepare_data(f.assign(s="a"), c, ticker="X")
 
 
 def test_prepare_data_on_msft():
@@ -275,7 +277,7 @@ def test_prepare_data_on_msft():
                           "vol_ratio": bars["volume"] / bars["volume"].rolling(20).mean(),
                           "dist50": close / close.rolling(50).mean() - 1})
     h, window, purge = 5, 60, 7
-    d = prepare_data(feats, close, "MSFT", horizon=h, window=window, purge_bars=purge)
+    d = prepare_data(feats, close, ticker="MSFT", horizon=h, window=window, purge_bars=purge)
     T = len(bars) - d.n_warmup_dropped
     assert d.n_warmup_dropped == 49                      # dist50 needs 50 bars
     assert d.X.shape == (T, 6) and d.X.dtype == np.float32 and np.isfinite(d.X).all()
@@ -326,7 +328,7 @@ def test_split_dates_purged_and_shared(a, b, h, extra):
 
 def test_walk_forward_folds_reject_a_negative_first():
     "review1: first < 0 gave negative train positions, which numpy reads from the END of the data (the future)."
-    with pytest.raises(ConfigError, match="first"): walk_forward_folds(100, 20, 10, first=-5)
+    with pytest.raises(ConfigError, match="first"): walk_forward_folds(100, 20, 10, first=-5, horizon=5)
 
 
 @pytest.mark.parametrize("thr", ["0.01", None, [0.01]])
@@ -360,3 +362,24 @@ def test_pooled_scaler_warns_when_one_tickers_train_rows_postdate_anothers_test(
     with pytest.warns(UserWarning, match="calendar"):
         out = prepare_many(frames, scaler_scope="pooled", horizon=2, purge_bars=2, window=5)
     assert calendar_overlap(list(out.values()))
+
+
+def test_splits_require_the_label_horizon():
+    "A purge shorter than the label horizon leaks train labels into the next part: the horizon is never optional."
+    with pytest.raises(TypeError, match="horizon"): chronological_split(100, purge_bars=2)
+    with pytest.raises(TypeError, match="horizon"): walk_forward_folds(500, 100, 50, purge=1)
+    with pytest.raises(ConfigError, match="less than horizon"): chronological_split(100, purge_bars=2, horizon=5)
+
+
+def test_vol_window_changes_the_labels():
+    "With threshold_mode='vol', [labels] vol_window reaches the labels (the template used to drop it)."
+    from trading_kit.core import Settings
+    c = walk(600, 3)
+    cfg = Settings(); cfg.labels.threshold_mode, cfg.labels.threshold, cfg.labels.window = "vol", 0.5, 20
+    a = prepare_data(past_features(c), c, cfg, ticker="W")
+    b = prepare_data(past_features(c), c, cfg, ticker="W", vol_window=60)
+    assert (a.y != b.y).any() and b.config.vol_window == 60 and cfg.labels.vol_window == 20
+    fixed = [prepare_data(past_features(c), c, cfg, ticker="W", threshold_mode="fixed", threshold=0.005, vol_window=v).y
+             for v in (20, 60)]
+    np.testing.assert_array_equal(*fixed)   # in fixed mode vol_window does nothing, as documented
+    with pytest.raises(ConfigError, match="ticker='W'"): prepare_data(past_features(c), c, "W")

@@ -11,7 +11,8 @@ from trading_kit.core import ConfigError, DataError, seed_everything
 from trading_kit.data import load_ohlcv
 from trading_kit.models import MODELS, get_model
 from trading_kit.training import (fit, predict_proba, predict_logits, save_checkpoint, load_checkpoint,
-                                  plot_history, FitResult)
+                                  FitResult)
+from trading_kit.training_plots import plot_history
 
 torch.set_num_threads(1)
 
@@ -107,8 +108,7 @@ def test_two_epochs_on_sample_data_and_checkpoint_round_trip(name, msft, tmp_pat
 
 
 def _run(train, val, seed, **kw):
-    seed_everything(seed)
-    res = fit(get_model("cnn_lstm", 4, **SMALL["cnn_lstm"]), train, val, epochs=2, seed=seed, progress=False, **kw)
+    res = fit(get_model("cnn_lstm", 4, seed=seed, **SMALL["cnn_lstm"]), train, val, epochs=2, seed=seed, progress=False, **kw)
     return res, predict_proba(res.model, val)
 
 
@@ -135,8 +135,8 @@ def test_resume_continues_exactly_and_interrupt_keeps_best(msft, tmp_path):
     best = load_checkpoint(tmp_path / "part").model  # the interrupted run's best weights are on disk and in the result
     np.testing.assert_array_equal(predict_logits(best, val), predict_logits(part.model, val))
 
-    seed_everything(99)  # a different init: resume must overwrite it with the saved state
-    resumed = fit(get_model("gru", 4, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "part", resume=True, **kw)
+    # a different init (seed 99): resume must overwrite it with the saved state
+    resumed = fit(get_model("gru", 4, seed=99, **SMALL["gru"]), train, val, checkpoint_dir=tmp_path / "part", resume=True, **kw)
     assert not resumed.interrupted and len(resumed.history) == 4
     pd.testing.assert_frame_equal(resumed.history, full.history)
     np.testing.assert_array_equal(predict_logits(resumed.model, val), predict_logits(full.model, val))
@@ -243,8 +243,7 @@ def test_checkpoint_is_ready_for_inference(tmp_path):
     "issue 9.4 / 16.8: a checkpoint keeps the fitted scaler and the run's settings, so a loaded one predicts the same."
     from trading_kit.core import load_settings
     from trading_kit.checkpoints import Checkpoint, run_config
-    try: from trading_kit.scaling import Scaler
-    except ImportError: from trading_kit.labels import Scaler
+    from trading_kit.scaling import Scaler
     rng = np.random.default_rng(0)
     feats = pd.DataFrame(rng.normal(2.0, 3.0, size=(300, 4)), columns=["rsi_14", "atr_14_pct", "ret_1", "vwap_gap"])
     y = rng.integers(0, 3, 300)
@@ -265,3 +264,38 @@ def test_checkpoint_is_ready_for_inference(tmp_path):
     assert (s.labels.window, s.labels.horizon, s.data.interval) == (20, cfg.labels.horizon, "1h")
     X2 = ck.scaler.transform(feats[ck.config["feature_names"]].to_numpy()).astype(np.float32)
     np.testing.assert_array_equal(predict_proba(ck.model, Windows(X2, y, np.arange(210, 300), s.labels.window)), probs)
+
+
+REPRO_SCRIPT = """
+import numpy as np, torch
+torch.set_num_threads(1)
+from torch.utils.data import TensorDataset
+from trading_kit.models import get_model
+from trading_kit.training import fit, predict_proba
+rng = np.random.default_rng(0)
+x = torch.as_tensor(rng.normal(size=(48, 10, 3)), dtype=torch.float32)
+y = torch.as_tensor(rng.integers(0, 3, 48))
+train, val = TensorDataset(x[:32], y[:32]), TensorDataset(x[32:], y[32:])
+res = fit(get_model("lstm", n_features=3, hidden=8, layers=1), train, val, epochs=1, batch_size=16, progress=False)
+print(np.array2string(predict_proba(res.model, val), precision=8))
+"""
+
+
+def test_probabilities_identical_in_two_fresh_processes():
+    "Same settings and seed give the same probabilities in any process: the initial weights are drawn under the seed."
+    import os, subprocess, sys
+    env = dict(os.environ, PYTHONHASHSEED="random")
+    outs = [subprocess.run([sys.executable, "-c", REPRO_SCRIPT], capture_output=True, text=True, env=env, timeout=120)
+            for _ in range(2)]
+    for o in outs: assert o.returncode == 0, o.stderr[-2000:]
+    assert outs[0].stdout.strip() and outs[0].stdout == outs[1].stdout
+
+
+def test_get_model_seed_leaves_the_global_rng_alone():
+    torch.manual_seed(7); expected = torch.rand(3)
+    torch.manual_seed(7); a = get_model("gru", 4, seed=1, hidden=8, layers=1); got = torch.rand(3)
+    b = get_model("gru", 4, seed=1, hidden=8, layers=1)
+    c = get_model("gru", 4, seed=2, hidden=8, layers=1)
+    assert torch.equal(expected, got)
+    assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    assert not all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), c.state_dict().values()))

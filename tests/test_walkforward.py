@@ -7,7 +7,7 @@ import torch
 import trading_kit.walkforward as wfmod
 from conftest import make_bars
 from trading_kit.core import TradingKitError
-from trading_kit.labels import Scaler
+from trading_kit.scaling import Scaler
 from trading_kit.walkforward import walk_forward
 
 torch.set_num_threads(1)
@@ -84,7 +84,7 @@ def test_interrupt_keeps_finished_folds_and_resume_completes(bars_feats, monkeyp
 
 
 @pytest.mark.parametrize("kw,needle", [
-    (dict(purge=2), "purge"), (dict(train_bars=5000), "too few samples"),
+    (dict(purge_bars=2), "purge"), (dict(train_bars=5000), "too few samples"),
     (dict(val_frac=0.95), "val_frac"), (dict(model="nosuch"), "nosuch"),
 ])
 def test_bad_parameters(bars_feats, kw, needle):
@@ -98,7 +98,7 @@ def test_resume_refuses_folds_saved_under_other_settings(bars_feats, tmp_path):
     bars, feats = bars_feats
     walk_forward(bars, feats, state_dir=tmp_path, horizon=5, **KW)
     with pytest.raises(TradingKitError, match="state_dir"):
-        walk_forward(bars, feats, state_dir=tmp_path, horizon=3, purge=5, **KW)
+        walk_forward(bars, feats, state_dir=tmp_path, horizon=3, purge_bars=5, **KW)
     again = walk_forward(bars, feats, state_dir=tmp_path, horizon=5, **KW)   # same settings: resumes fine
     assert len(again.folds) > 0
 

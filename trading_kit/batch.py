@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from .core import ConfigError
-from .run_outputs import (BatchResult, _read_json, _redact, _ticker_table, git_commit, package_versions,
+from .run_outputs import (BatchResult, read_json_or_empty, redact, ticker_table, git_commit, package_versions,
                                      render_index, secret_values, split_secret_params, summarize_run, summary_table)
 from .ticker_runs import (example_template, failed_status, init_worker, is_complete, parse_ticker_spec,
                                      run_ticker, run_ticker_kw, sigterm_interrupts, ticker_dir_name)
@@ -34,7 +34,7 @@ def new_run_id(now: datetime | None = None) -> str:
 
 def latest_run_id(output_dir: str | Path) -> str | None:
     "The most recently started run under `output_dir` (finished, interrupted or killed: it has a `run.json`), or None."
-    runs = [(_read_json(p).get("last_started") or "", p.parent.name) for p in Path(output_dir).glob("*/run.json")]
+    runs = [(read_json_or_empty(p).get("last_started") or "", p.parent.name) for p in Path(output_dir).glob("*/run.json")]
     return max(runs)[1] if runs else None
 
 def config_hash(params: dict, template: str | Path | None = None) -> str:
@@ -55,7 +55,7 @@ def _check_no_overwrite(run_dir: Path, tickers: list[str], chash: str):
     for t in tickers:
         d = run_dir / ticker_dir_name(t)
         if is_complete(d) and not is_complete(d, chash):
-            old = _read_json(d / "status.json").get("config_hash")
+            old = read_json_or_empty(d / "status.json").get("config_hash")
             raise ConfigError(f"{run_dir.name}/{d.name} holds a finished run of another configuration ({old} vs {chash}); "
                               f"it is never overwritten: start a new run (no --run-id) or move that folder away")
 
@@ -107,16 +107,16 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
     chash = _run_config_hash(params, settings, template)  # resume skips only same-config tickers
     if run_dir.is_dir(): _check_no_overwrite(run_dir, tickers, chash)
     run_dir.mkdir(parents=True, exist_ok=True)
-    manifest_old = _read_json(run_dir / "run.json")
+    manifest_old = read_json_or_empty(run_dir / "run.json")
     statuses, todo = {}, []
     for t in tickers:
         d = run_dir / ticker_dir_name(t)
-        if resume and is_complete(d, chash): statuses[t] = {**_read_json(d / "status.json"), "skipped": True}
+        if resume and is_complete(d, chash): statuses[t] = {**read_json_or_empty(d / "status.json"), "skipped": True}
         else: todo.append(t)
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
     request = {"tickers": tickers, "template": str(template.resolve()), "params": params, "settings": settings,
                "workers": workers, "kernel_name": kernel_name, "timeout": timeout, "show_code": show_code}
-    atomic_write_text(run_dir / "run.json", _redact(json.dumps(
+    atomic_write_text(run_dir / "run.json", redact(json.dumps(
         {**manifest_old, "run_id": run_id, "created": manifest_old.get("created", started.isoformat()),
          "last_started": started.isoformat(), "state": "running", "config_hash": chash, "request": request},
         indent=1, default=str), secrets))
@@ -137,22 +137,22 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
         bar.close(); signal.signal(signal.SIGTERM, old_term)
     ordered = [statuses[t] for t in tickers if t in statuses]
     for d in sorted(p for p in run_dir.iterdir() if p.is_dir()):  # tickers run earlier into this run stay in its summary
-        st = _read_json(d / "status.json")
+        st = read_json_or_empty(d / "status.json")
         if st.get("spec") and st["spec"] not in statuses: ordered.append({**st, "skipped": True})
     summary = summary_table(run_dir, ordered)
-    atomic_write_text(run_dir / "summary.csv", _redact(summary.to_csv(index=False), secrets))
-    atomic_write_text(run_dir / "index.html", _redact(render_index(run_dir, summary), secrets))
+    atomic_write_text(run_dir / "summary.csv", redact(summary.to_csv(index=False), secrets))
+    atomic_write_text(run_dir / "index.html", redact(render_index(run_dir, summary), secrets))
     manifest = _manifest(run_id, run_dir, template, params, dropped, workers, kernel_name, ordered,
                          started, time.perf_counter() - t0, manifest_old, settings)
     manifest.update(state="interrupted" if interrupted else "finished", interrupted=interrupted, request=request)
-    atomic_write_text(run_dir / "run.json", _redact(json.dumps(manifest, indent=1, default=str), secrets))
+    atomic_write_text(run_dir / "run.json", redact(json.dumps(manifest, indent=1, default=str), secrets))
     if interrupted: raise KeyboardInterrupt(f"run {run_id} interrupted; finished tickers are in {run_dir}; --resume goes on")
     return BatchResult(run_id, run_dir, summary, ordered)
 
 def _manifest(run_id, run_dir, template, params, dropped, workers, kernel_name, statuses, started, seconds, old, settings) -> dict:
     "run.json: what ran, with which code and configuration, on which data, how long it took, how it ended."
-    tick = _ticker_table(run_dir, statuses, old)
-    seeds = {m.get("seed") for st in statuses if (m := _read_json(run_dir / st["dir"] / "metrics.json"))} - {None}
+    tick = ticker_table(run_dir, statuses, old)
+    seeds = {m.get("seed") for st in statuses if (m := read_json_or_empty(run_dir / st["dir"] / "metrics.json"))} - {None}
     seed = params.get("seed", (settings or {}).get("training", {}).get("seed") if settings else (sorted(seeds) or [None])[0])
     return {"run_id": run_id, "created": old.get("created", started.isoformat()), "last_started": started.isoformat(),
             "finished": datetime.now(timezone.utc).isoformat(), "seconds": round(seconds, 2),
@@ -171,7 +171,7 @@ def resume_request(output_dir: str | Path,   # where runs live
     output_dir = Path(output_dir)
     run_id = run_id or latest_run_id(output_dir)
     if run_id is None: raise ConfigError(f"--resume: no run to resume under {output_dir} (no */run.json)")
-    manifest = _read_json(output_dir / run_id / "run.json")
+    manifest = read_json_or_empty(output_dir / run_id / "run.json")
     if not manifest.get("request"):
         raise ConfigError(f"--resume: {output_dir / run_id / 'run.json'} records no request (made by an older trading-kit); "
                           "rerun it with its original arguments and --run-id")

@@ -15,8 +15,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['SECTIONS', 'TradingKitError', 'ConfigError', 'DataError', 'ProviderError', 'LeakageError', 'DataConfig',
            'FeatureConfig', 'LabelConfig', 'ModelConfig', 'TrainConfig', 'BacktestConfig', 'RiskConfig', 'RunConfig',
-           'Settings', 'find_settings_file', 'load_settings', 'stage_config', 'project_root', 'resolve_path',
-           'seed_everything', 'get_device']
+           'Settings', 'find_settings_file', 'load_settings', 'stage_config', 'with_overrides', 'project_root',
+           'resolve_path', 'seed_everything', 'get_device']
 
 # %% ../nbs/00_core.ipynb #6b515e2c
 class TradingKitError(Exception):
@@ -248,6 +248,19 @@ def stage_config(cfg,                 # the section's dataclass, a whole `Settin
         if k not in types: raise ConfigError(f"unknown {section} setting {k!r}; {section} has {sorted(types)}")
         setattr(obj, k, _coerce(v, types[k], f"{section}.{k}"))
     return obj
+
+# %% ../nbs/00_core.ipynb #1a98da49
+def with_overrides(cfg: Settings | None = None, # the run's settings (None: load_settings())
+                   overrides: dict | None = None, # {"section.key" or a key only one section has: value}
+                  ) -> Settings:
+    "A copy of `cfg` with `overrides` applied, coerced and checked like any other setting."
+    out = dataclasses.replace(cfg) if cfg is not None else load_settings()
+    out = Settings(**{f.name: dataclasses.replace(getattr(out, f.name)) for f in fields(Settings)})  # no shared sections
+    for k, v in (overrides or {}).items():
+        s, key = _split_key(k)
+        _apply(out, s, key, v, f"override {k}={v!r}")
+    _check(out)
+    return out
 
 # %% ../nbs/00_core.ipynb #7d8fd883
 def project_root(start: Path | None = None) -> Path:

@@ -19,8 +19,9 @@ from .run_metrics import Headline, RunMetrics
 from .utils import atomic_write_text, to_jsonable, write_json  # re-exported: the batch runner and templates import them here
 
 # %% auto #0
-__all__ = ['is_secret_name', 'secret_values', 'split_secret_params', 'summary_table', 'summary_lines', 'render_index',
-           'package_versions', 'git_commit', 'BatchResult', 'summarize_run']
+__all__ = ['is_secret_name', 'secret_values', 'redact', 'split_secret_params', 'read_json_or_empty', 'summary_table',
+           'summary_lines', 'render_index', 'package_versions', 'git_commit', 'BatchResult', 'ticker_table',
+           'summarize_run']
 
 # %% ../nbs/11_run_outputs.ipynb #07999894
 _SECRET_NAME = re.compile(r"(api_?key|_key|key_?id|secret|token|password|passwd|passphrase|credentials?)$", re.IGNORECASE)
@@ -44,7 +45,8 @@ def _secret_forms(secrets: list[str]) -> list[str]:
             forms.update((j, html.escape(j), html.escape(j, quote=False)))
     return sorted(forms, key=len, reverse=True)
 
-def _redact(text: str, secrets: list[str]) -> str:
+def redact(text: str, secrets: list[str]) -> str:
+    "`text` with every form of each secret (raw, JSON- and HTML-escaped) replaced by ***."
     for s in _secret_forms(secrets): text = text.replace(s, "***")
     return text
 
@@ -55,12 +57,13 @@ def split_secret_params(params: dict, secrets: list[str] | None = None) -> tuple
     for k, v in params.items():
         text = json.dumps(v, default=str)
         nested = isinstance(v, dict) and any(is_secret_name(kk) for kk in v)
-        if is_secret_name(k) or nested or _redact(text, secrets) != text: dropped.append(k)
+        if is_secret_name(k) or nested or redact(text, secrets) != text: dropped.append(k)
         else: keep[k] = v
     return keep, dropped
 
 # %% ../nbs/11_run_outputs.ipynb #2097c540
-def _read_json(path: Path) -> dict:
+def read_json_or_empty(path: Path) -> dict:
+    "A JSON file's content, or {} when it is missing or unreadable (status files of tickers that never started)."
     try: return json.loads(Path(path).read_text())
     except (OSError, ValueError): return {}
 
@@ -220,7 +223,7 @@ class BatchResult:
     @property
     def summary_csv(self) -> Path: return self.run_dir / "summary.csv"
 
-def _ticker_table(run_dir: Path, statuses: list[dict], old: dict) -> dict:
+def ticker_table(run_dir: Path, statuses: list[dict], old: dict) -> dict:
     "run.json's per-ticker part: status, time, error, data span, stage timings."
     tick = {}
     for st in statuses:
@@ -230,7 +233,7 @@ def _ticker_table(run_dir: Path, statuses: list[dict], old: dict) -> dict:
                             "seconds": (prev.get("seconds") or st.get("seconds")) if st.get("skipped") else st.get("seconds"),
                             "error_type": st.get("error_type"), "error": st.get("error"),
                             "data": m.data if m else None, "dir": st["dir"], "config_hash": st.get("config_hash"),
-                            "timings": _read_json(run_dir / st["dir"] / "timings.json") or None}
+                            "timings": read_json_or_empty(run_dir / st["dir"] / "timings.json") or None}
     return tick
 
 # %% ../nbs/11_run_outputs.ipynb #463ccbab
@@ -238,14 +241,14 @@ def summarize_run(run_dir: str | Path, # outputs/<run_id> holding <ticker>/statu
                  ) -> BatchResult:
     "Rebuild summary.csv, index.html and run.json's ticker table from the ticker folders of a run."
     run_dir = Path(run_dir)
-    statuses = [st for d in sorted(p for p in run_dir.glob("*") if p.is_dir()) if (st := _read_json(d / "status.json")).get("spec")]
+    statuses = [st for d in sorted(p for p in run_dir.glob("*") if p.is_dir()) if (st := read_json_or_empty(d / "status.json")).get("spec")]
     if not statuses: raise ConfigError(f"{run_dir}: no ticker folders with a status.json (is this an outputs/<run_id> folder?)")
     secrets = secret_values()
     summary = summary_table(run_dir, statuses)
-    atomic_write_text(run_dir / "summary.csv", _redact(summary.to_csv(index=False), secrets))
-    atomic_write_text(run_dir / "index.html", _redact(render_index(run_dir, summary), secrets))
-    m = _read_json(run_dir / "run.json") or {"run_id": run_dir.name}
-    m["tickers"] = _ticker_table(run_dir, statuses, m)
+    atomic_write_text(run_dir / "summary.csv", redact(summary.to_csv(index=False), secrets))
+    atomic_write_text(run_dir / "index.html", redact(render_index(run_dir, summary), secrets))
+    m = read_json_or_empty(run_dir / "run.json") or {"run_id": run_dir.name}
+    m["tickers"] = ticker_table(run_dir, statuses, m)
     m["n_ok"] = sum(s["status"] == "ok" for s in statuses); m["n_failed"] = len(statuses) - m["n_ok"]
-    atomic_write_text(run_dir / "run.json", _redact(json.dumps(m, indent=1, default=str), secrets))
+    atomic_write_text(run_dir / "run.json", redact(json.dumps(m, indent=1, default=str), secrets))
     return BatchResult(run_dir.name, run_dir, summary, statuses)

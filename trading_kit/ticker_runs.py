@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .core import ConfigError
-from .run_outputs import _redact, secret_values
+from .run_outputs import redact, secret_values
 from .utils import atomic_write_text
 
 # %% auto #0
@@ -57,7 +57,7 @@ def _redact_tree(folder: Path, secrets: list[str]):
         if not p.is_file() or p.suffix not in (".ipynb", ".html", ".json", ".csv", ".txt", ".log", ".md"): continue
         try: text = p.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError): continue
-        if (clean := _redact(text, secrets)) != text: atomic_write_text(p, clean)
+        if (clean := redact(text, secrets)) != text: atomic_write_text(p, clean)
 
 def is_complete(ticker_dir: str | Path, # outputs/<run_id>/<ticker>
                 config: str | None = None, # a config_hash the finished run must match (None: any)
@@ -161,7 +161,7 @@ def run_ticker(spec: str,            # 'MSFT' or 'EURUSD:1h' (ticker:interval)
             if status["status"] == "ok": status.update(status="failed", error_type=type(e).__name__, error=f"report: {e}")
     secrets = secret_values()
     _redact_tree(out, secrets)
-    status = json.loads(_redact(json.dumps(status), secrets))
+    status = json.loads(redact(json.dumps(status), secrets))
     atomic_write_text(out / "status.json", json.dumps(status, indent=1))
     return status
 
@@ -190,6 +190,6 @@ def failed_status(spec: str, run_dir: Path, e: BaseException) -> dict:
     st = {"ticker": parse_ticker_spec(spec)[0], "spec": spec, "dir": d.name, "status": "failed",
           "error_type": type(e).__name__, "error": str(e), "notebook": str(d / "notebook.ipynb"),
           "report": str(d / "report.html"), "seconds": None}
-    st = json.loads(_redact(json.dumps(st), secret_values()))
+    st = json.loads(redact(json.dumps(st), secret_values()))
     if d.is_dir(): atomic_write_text(d / "status.json", json.dumps(st, indent=1))
     return st
