@@ -1,5 +1,6 @@
 "Paper sessions: killed with SIGKILL between an order's submission and its fill, restarted, every order once; SQLite and PostgreSQL give identical ledgers."
 import os, signal, subprocess, sys, textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -46,7 +47,7 @@ def history():
 def run_child(tmp_path, url, kill_at=0, where="none"):
     script = tmp_path / "session.py"
     script.write_text(SESSION)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
     return subprocess.run([sys.executable, str(script), url, str(kill_at), where], env=env, capture_output=True,
                           text=True, timeout=300)
 

@@ -1,5 +1,6 @@
 "The signals API: a real uvicorn on 127.0.0.1, and a bounded schemathesis run against its OpenAPI schema."
 import socket, threading, time
+from pathlib import Path
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_serve_command_answers_health_and_signals_on_localhost(tmp_path):
         s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
     code = ("import argparse; from trading_kit.live_cli import add_serve_arguments; p = argparse.ArgumentParser(); "
             f"add_serve_arguments(p); a = p.parse_args(['--run', {str(run)!r}, '--port', '{port}']); a.func(a)")
-    env = dict(os.environ, TRADING_KIT_API_KEY=KEY, PYTHONPATH=os.pathsep.join([os.getcwd(), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, TRADING_KIT_API_KEY=KEY, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
