@@ -7,7 +7,7 @@ Docs: https://github.com/trading-kit/trading-kit/serve.html.md"""
 # %% auto #0
 __all__ = ['request_models', 'create_app', 'serve']
 
-# %% ../nbs/13d_serve.ipynb #ffef34a4
+# %% ../nbs/13d_serve.ipynb #809aad87
 # No `from __future__ import annotations` here: FastAPI reads the endpoints' annotations at run time, and the
 # request models are built inside `create_app` from the run (its tickers, window and feature count).
 import math, os, secrets, warnings
@@ -20,10 +20,9 @@ import pandas as pd
 
 from .core import ConfigError, DataError, ProviderError, TradingKitError
 from .data import validate_ohlcv
-from .predict import (PREDICTION_COLUMNS, Snapshot, TickerModel, check_fresh, fetch_bars, load_run,
-                                 prediction_table, scaled_window, snapshot)
+from .predict import Snapshot, check_fresh, fetch_bars, load_run, prediction_table, scaled_window, snapshot
 
-# %% ../nbs/13d_serve.ipynb #a2ea10ae
+# %% ../nbs/13d_serve.ipynb #75a756ce
 def request_models(tickers: list[str], # the run's tickers
                    window: int,        # bars per model input window
                    n_features: int,    # features per bar
@@ -77,7 +76,7 @@ def request_models(tickers: list[str], # the run's tickers
 
     return Bar, PredictRequest, Prediction
 
-# %% ../nbs/13d_serve.ipynb #70d77f1f
+# %% ../nbs/13d_serve.ipynb #e9d1dac2
 def _rows(table: pd.DataFrame, fresh: dict | None = None) -> list[dict]:
     out = []
     for r in table.to_dict("records"):
