@@ -47,3 +47,7 @@ def bars():
 @pytest.fixture
 def cache_dir(tmp_path):
     return tmp_path / "cache"
+
+
+# a private PostgreSQL cluster on 127.0.0.1 (tests/pg_cluster.py): fixtures postgres_cluster, postgres_url
+from pg_cluster import postgres_cluster, postgres_url  # noqa: E402,F401
