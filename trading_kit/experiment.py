@@ -141,7 +141,7 @@ class Experiment:
         test_index = self.data.part_index("test")
         probs = pd.DataFrame(self.probs, index=test_index, columns=PROB_COLUMNS).reindex(self.bars.index)
         self.signals = signals_from_predictions(probs, rule="argmax")
-        self.n_trials = self._count_trial()
+        self.n_trials = self.count_trial()
         kw = dict(start=test_index[0], ticker=self.ticker, n_trials=self.n_trials, alarms=list(self.evaluation.warnings))
         self.backtest = run_backtest(self.bars, self.signals, self.settings, **kw)
         self.full_exposure = run_backtest(self.bars, self.signals, self.settings, sizing="percent", size=1.0, **kw)
@@ -155,7 +155,7 @@ class Experiment:
         if self.strategy not in STRATEGIES: raise ConfigError(f"strategy {self.strategy!r} is not registered; choose one of {sorted(STRATEGIES)}")
         s = STRATEGIES[self.strategy]
         n = len(s.configurations(None)) if self.grid else 1
-        self.n_trials = self._count_trial(n)
+        self.n_trials = self.count_trial(n)
         start = self.bars.index[int(len(self.bars) * (lb.train_frac + lb.val_frac))]   # the part a model run is tested on
         self.strategy_result = run_strategy(self.bars, self.strategy, self.settings, params=self.strategy_params, grid=self.grid,
                                             ticker=self.ticker, start=start, n_trials_before=self.n_trials - n)
@@ -178,7 +178,7 @@ class Experiment:
                                          n_trials=self.n_trials, n_boot=self.n_boot, state_dir=state_dir, progress=progress)
         self._timed("walk_forward", t0); return self
 
-    def _count_trial(self, n: int = 1) -> int:
+    def count_trial(self, n: int = 1) -> int:
         "N for the deflated Sharpe: these `n` configurations plus every other one the ledger saw on this ticker and interval."
         if self.trial_log is None: return n
         extra = {"features": "user" if self.user_features is not None else None, "strategy": self.strategy,
@@ -198,8 +198,10 @@ class Experiment:
         if self.backtest is None: raise ConfigError("save() needs a run experiment: call run() first")
         d = Path(folder); d.mkdir(parents=True, exist_ok=True)
         if self.strategy_result is not None: return save_strategy_run(self, d, figures)
+        from trading_kit.checkpoints import run_config
         save_checkpoint(d / "checkpoint", self.model, self.settings.model.name, scaler=self.data.scaler,
-                        config=asdict(self.settings), extra={"ticker": self.ticker, "interval": self.interval,
+                        config=run_config(self.settings, self.ticker, self.data.feature_names, self.interval),
+                        extra={"ticker": self.ticker, "interval": self.interval,
                         "features": self.data.feature_names, "data_end": str(self.bars.index[-1]), "best_epoch": int(self.fit.best_epoch)})
         preds = predictions_frame(self.data, self.probs, self.baselines)
         atomic_write(d / "predictions.parquet", preds.to_parquet)
