@@ -46,3 +46,25 @@ def test_bad_executor_arguments(tmp_path):
     with pytest.raises(ConfigError, match="expected one of"): run_batch(["MSFT"], MINI, {}, tmp_path, executor="ray")
     with pytest.raises(ConfigError, match="is for executor='dask'"):
         run_batch(["MSFT"], MINI, {}, tmp_path, scheduler="tcp://127.0.0.1:8786")
+
+def test_cli_run_sample_dask_matches_local(tmp_path, capsys):
+    "`trading-kit run --sample --executor dask` gives the same metrics as `--executor local` (mini template: fast)."
+    from trading_kit.cli import main
+    common = ["run", "--sample", "--template", str(MINI), "--seed", "5", "--output-dir", str(tmp_path), "--no-progress"]
+    assert main(common + ["--run-id", "cli-local", "--executor", "local"]) == 0
+    assert main(common + ["--run-id", "cli-dask", "--executor", "dask"]) == 0
+    local = sorted(p.relative_to(tmp_path / "cli-local") for p in (tmp_path / "cli-local").glob("*/metrics.json"))
+    assert len(local) >= 4
+    for p in local:
+        assert json.loads((tmp_path / "cli-local" / p).read_text()) == json.loads((tmp_path / "cli-dask" / p).read_text())
+    assert read_json_or_empty(tmp_path / "cli-dask" / "run.json")["request"]["executor"] == "dask"
+
+def test_cli_universe_file(tmp_path):
+    from trading_kit.cli import main
+    f = tmp_path / "mine.txt"
+    f.write_text("MSFT  # mine\nNOPE\n")
+    rc = main(["run", "--universe", str(f), "--template", str(MINI), "--output-dir", str(tmp_path), "--run-id", "u",
+               "--no-progress", "--provider", "sample"])
+    assert rc == 1  # NOPE failed, MSFT ran
+    st = {s["spec"]: s["status"] for s in (json.loads(p.read_text()) for p in (tmp_path / "u").glob("*/status.json"))}
+    assert st == {"MSFT": "ok", "NOPE": "failed"}
