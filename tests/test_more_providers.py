@@ -162,3 +162,19 @@ def test_fred_vintages_aligned_point_in_time(keys):
 
 def test_fred_is_not_a_bar_source(keys):
     with pytest.raises(ConfigError, match="align_release"): get_provider("fred").fetch("GDP", None, None, "1d")
+
+def test_fred_alignment_passes_the_kits_lookahead_detector(keys):
+    from trading_kit.lookahead import check_lookahead
+    with responses.RequestsMock() as rsps:
+        rsps.add(responses.GET, URL["fred"], json=fixture("fred", "observations_gdp_vintages"))
+        gdp = fetch("fred")
+    idx = pd.date_range("2024-01-01", "2024-12-31", freq="B")
+    bars = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": 1.0}, index=idx)
+    aligned = lambda d: align_release(gdp, d.index).fillna(0).to_frame()
+    assert check_lookahead(bars, aligned, n_checks=20, min_bars=20).ok
+    # a naive join on observation dates passes truncation too (it only looks back in bar time), yet on 2024-04-01
+    # it uses Q2's GDP, published on 2024-07-25: only release dates catch that; align_release knows nothing yet
+    latest = gdp.drop_duplicates("date", keep="last").set_index("date")["value"]
+    naive = lambda d: latest.reindex(d.index.union(latest.index)).ffill().reindex(d.index).fillna(0).to_frame()
+    assert check_lookahead(bars, naive, n_checks=20, min_bars=20).ok
+    assert naive(bars).loc["2024-04-01"].iloc[0] == 28629.153 and aligned(bars).loc["2024-04-01"].iloc[0] == 0
