@@ -30,7 +30,7 @@ def test_unknown_claim_id_is_refused():
 
 
 def test_cheap_claims_give_identical_audit_json_twice(tmp_path):
-    cheap = ["sizing", "tft", "orderflow", "kalman"]
+    cheap = ["sizing", "tft", "orderflow", "kalman", "acc-daily"]   # acc-daily: trained networks are repeatable too
     outs = []
     for k in range(2):
         recs = run_audit(cheap, TINY, cache_dir=None)   # no cache: computed twice
