@@ -156,11 +156,11 @@ class Experiment:
 
     def save(self, folder: str | Path, figures: bool = True) -> Path:
         "Write metrics.json, predictions.parquet, checkpoint/ and figures/ to `folder`; metrics.json last (it marks the folder done)."
-        from trading_kit.checkpoints import save_checkpoint
+        from trading_kit.checkpoints import run_config, save_checkpoint
         if self.backtest is None: raise ConfigError("save() needs a run experiment: call run() first")
         d = Path(folder); d.mkdir(parents=True, exist_ok=True)
         save_checkpoint(d / "checkpoint", self.model, self.settings.model.name, scaler=self.data.scaler,
-                        config=asdict(self.settings), extra={"ticker": self.ticker, "interval": self.interval,
+                        config=run_config(self.settings, self.ticker, self.data.feature_names), extra={"ticker": self.ticker, "interval": self.interval,
                         "features": self.data.feature_names, "data_end": str(self.bars.index[-1]), "best_epoch": int(self.fit.best_epoch)})
         preds = predictions_frame(self.data, self.probs, self.baselines)
         atomic_write(d / "predictions.parquet", preds.to_parquet)
