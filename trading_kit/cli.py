@@ -43,8 +43,8 @@ def cmd_data(args) -> int:
 
 def _safe(text: str) -> str:
     "`text` with the values of secret-looking environment variables masked (errors can quote a URL holding a key)."
-    from trading_kit.run_outputs import _redact, secret_values
-    return _redact(str(text), secret_values())
+    from trading_kit.run_outputs import redact, secret_values
+    return redact(str(text), secret_values())
 
 def sample_specs(cfg=None, # Settings (default: settings.ini); its data.sample_dir and data.interval are used
                 ) -> list[str]:
