@@ -366,3 +366,11 @@ def test_each_ticker_runs_under_the_recorded_settings(tmp_path):
     # a template without a `settings` parameter is not handed one (papermill would warn about an unknown parameter)
     res = run_batch(["MSFT"], MINI, {"seed": 1}, tmp_path / "out", run_id="m", progress=False, settings=s)
     assert not res.failed and "settings" not in (res.run_dir / "MSFT" / "notebook.ipynb").read_text().split("injected-parameters")[-1][:400]
+
+
+def test_progress_shows_each_running_tickers_stage(tmp_path, monkeypatch, capsys):
+    "Issue 16: the bar sat at 0/N for the first minute; now it names the running ticker's section and cells done."
+    monkeypatch.setenv("MINI_DELAY_MSFT", "5")
+    run_batch(["MSFT"], MINI, {"seed": 1}, tmp_path, run_id="p", progress=True)
+    err = capsys.readouterr().err
+    assert "MSFT: " in err and "cells)" in err, err[-500:]

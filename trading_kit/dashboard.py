@@ -15,11 +15,12 @@ from .core import ConfigError, DataError, TradingKitError, load_settings, resolv
 from .data import INTERVALS, check_interval, load_ohlcv
 from .headline import headline, headline_html  # headline_html re-exported for the dashboard's users
 from .run_metrics import RunMetrics
+from .ticker_runs import run_progress
 
 # %% auto #0
 __all__ = ['PROVIDER_CHOICES', 'THRESHOLD_MODES', 'sample_intervals', 'sample_tickers', 'follow_sample_interval', 'data_controls',
            'dashboard_defaults', 'clean_date', 'build_params', 'show_html', 'show_png', 'show_error', 'fig_png',
-           'run_progress', 'ResearchDashboard', 'params_from_widgets', 'show_run', 'research_dashboard']
+           'ResearchDashboard', 'params_from_widgets', 'show_run', 'research_dashboard']
 
 # %% ../nbs/12_dashboard.ipynb #699a8072
 PROVIDER_CHOICES = ["sample", "csv", "yfinance"]
@@ -164,23 +165,6 @@ def _report_link(path: Path) -> str:
     href = os.path.relpath(path, Path.cwd()) if path.is_relative_to(Path.cwd()) else path.as_uri()
     return f'<a href="{html.escape(href)}" target="_blank">open the HTML report</a> <code>{html.escape(str(path))}</code>'
 
-# %% ../nbs/12_dashboard.ipynb #cc68defd
-def run_progress(notebook: str | Path, # the notebook papermill is writing
-                ) -> dict:             # done, total (cells) and the section (markdown heading) being run
-    "Cells finished, cells in all, and the heading of the section papermill is running now."
-    try: nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    except (OSError, ValueError): return {"done": 0, "total": 0, "section": ""}
-    cells = nb.get("cells", [])
-    status = [c.get("metadata", {}).get("papermill", {}).get("status") for c in cells]
-    section = ""
-    for c, st in zip(cells, status):
-        if c.get("cell_type") == "markdown":
-            src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-            heads = [l.lstrip("#").strip() for l in src.splitlines() if l.startswith("#")]
-            if heads: section = heads[0]
-        if st != "completed": break
-    return {"done": sum(st == "completed" for st in status), "total": len(cells), "section": section}
-
 # %% ../nbs/12_dashboard.ipynb #a5888fe0
 import ipywidgets as W
 
@@ -303,7 +287,7 @@ def show_run(ticker_dir: str | Path, # outputs/<run_id>/<ticker> of a finished r
              out=None,               # an Output widget (default: a new one)
              clear: bool = True,     # clear it first
             ):
-    "Show a finished run's headline, figures (equity, confusion, training) and report link in an Output widget."
+    "Show a finished run's headline, figures (the headline figure first) and report link in an Output widget."
     ticker_dir = Path(ticker_dir)
     out = out if out is not None else W.Output()
     if clear: out.outputs = ()
@@ -312,7 +296,8 @@ def show_run(ticker_dir: str | Path, # outputs/<run_id>/<ticker> of a finished r
         show_error(out, f"no readable metrics.json in {ticker_dir} ({e})", "no results"); return out
     link = f"<p>{_report_link(ticker_dir / 'report.html')}</p>" if (ticker_dir / "report.html").is_file() else ""
     show_html(out, headline_html(m) + link, headline(m)["verdict"])
-    for name in ("equity", "confusion", "training", *[k for k in m.figures if k not in ("equity", "confusion", "training")]):
+    first = [k for k, v in m.figures.items() if v == m.headline_figure]   # the headline figure, then the others
+    for name in dict.fromkeys([*first, "equity", "confusion", "training", *m.figures]):
         if name in m.figures and (ticker_dir / m.figures[name]).is_file():
             show_png(out, (ticker_dir / m.figures[name]).read_bytes(), name)
     return out
