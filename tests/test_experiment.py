@@ -148,3 +148,23 @@ def test_the_settings_data_folders_reach_the_loader(tmp_path):
     assert len(e.bars) == 500
     e = new_experiment("MSFT", overrides={"data.provider": "csv", "data.csv_dir": str(folder)}, trials=False).load_bars()
     assert len(e.bars) == 500
+
+
+def test_a_model_that_always_says_up_is_called_collapsed_and_always_long(hello):
+    "issue 16.3: a model predicting 'up' on every test bar read as 'ties with the best baseline' and 'trades 0'."
+    import copy
+    import torch
+    from trading_kit.headline import notes
+
+    class AlwaysUp(torch.nn.Module):
+        def forward(self, x): return torch.tensor([-3.0, -3.0, 3.0]).expand(x.shape[0], 3)
+    e = copy.copy(hello)
+    e.model, e.timings = AlwaysUp(), {}
+    e.evaluate().run_backtest()
+    assert (e.probs.argmax(1) == 2).all()
+    from trading_kit.reports import experiment_metrics
+    words = notes(experiment_metrics(e))
+    assert any("collapsed" in w and "predicts up" in w for w in words), words
+    assert any(w.startswith("always long") for w in words), words
+    assert e.backtest.metrics["n_trades"] >= 1                        # the open position counts as a trade
+    assert e.verdict.startswith("predicts up on") and "collapsed" in e.verdict.splitlines()[0]   # said before any "ties with"
