@@ -280,3 +280,21 @@ def test_every_setting_changes_what_a_stage_does(key, base, folders, cli):
         probe(base); return
     before, after = probe(base), probe(with_overrides(base, {key: value}))
     assert before != after, f"{key}: {value!r} changed nothing the probe sees"
+
+
+@pytest.mark.parametrize("key", FIELDS)
+def test_every_p_key_reaches_the_settings_each_ticker_runs_under(key, folders):
+    "issue 16.6: `trading-kit run -p section.key=value` for every key lands in the settings run_batch hands to the template."
+    from trading_kit.cli import build_parser
+    from trading_kit.run_commands import run_params
+    value = ALTERNATIVES[key][0]
+    if isinstance(value, str) and value.startswith("<"): value = str(folders[value[1:-1]])
+    if key == "training.device": value = "cpu"
+    if key == "training.amp": value = "off"
+    extra = ["-p", "labels.purge_bars=10"] if key == "labels.horizon" else []
+    args = build_parser().parse_args(["run", "--tickers", "MSFT", "-p", f"{key}={value}", *extra])
+    params, cfg = run_params(args)
+    section, field = key.split(".")
+    want = with_overrides(load_settings(), {key: value})
+    assert cfg.to_dict()[section][field] == getattr(getattr(want, section), field)
+    assert params["overrides"][key] == str(value)
