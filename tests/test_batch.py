@@ -350,6 +350,24 @@ def test_secret_names_cover_common_broker_variables():
     for name in ("TICKER", "EPOCHS", "data.interval", "training.seed"): assert not is_secret_name(name), name
 
 
+def test_each_ticker_runs_under_the_recorded_settings(tmp_path):
+    """issue 16.1: run_batch recorded `settings` in run.json but never gave them to the template, which rebuilt its own from
+    settings.ini and the environment: a resumed run took whatever those said by then, under the old config hash."""
+    from trading_kit.core import load_settings
+    tpl = tmp_path / "seen.ipynb"
+    nb = nbformat.read(MINI, as_version=4)
+    nb.cells[1].source += "\nsettings = {}"
+    nb.cells.append(nbformat.v4.new_code_cell("(out / 'settings_seen.json').write_text(json.dumps(settings))"))
+    nbformat.write(nb, tpl)
+    s = load_settings(overrides={"model.hidden": 12, "labels.horizon": 3}, env=False).to_dict()
+    res = run_batch(["MSFT"], tpl, {"seed": 1}, tmp_path / "out", run_id="r", progress=False, settings=s)
+    assert not res.failed
+    assert json.loads((res.run_dir / "MSFT" / "settings_seen.json").read_text()) == json.loads(json.dumps(s))
+    # a template without a `settings` parameter is not handed one (papermill would warn about an unknown parameter)
+    res = run_batch(["MSFT"], MINI, {"seed": 1}, tmp_path / "out", run_id="m", progress=False, settings=s)
+    assert not res.failed and "settings" not in (res.run_dir / "MSFT" / "notebook.ipynb").read_text().split("injected-parameters")[-1][:400]
+
+
 def test_progress_shows_each_running_tickers_stage(tmp_path, monkeypatch, capsys):
     "Issue 16: the bar sat at 0/N for the first minute; now it names the running ticker's section and cells done."
     monkeypatch.setenv("MINI_DELAY_MSFT", "5")

@@ -44,3 +44,19 @@ def test_a_run_reads_the_sample_folder_its_parameters_name(tmp_path):
     ckpt = json.loads((out / "checkpoint" / "config.json").read_text())["config"]
     assert ckpt["data"]["sample_dir"] == str(folder) and ckpt["ticker"] == "MSFT"
     assert (out / "checkpoint" / "scaler.json").is_file()
+
+
+def test_a_run_reads_the_csv_folder_of_data_dir(tmp_path):
+    "issue 16.6: --data-dir points --provider csv at a folder; the run must train on that folder's bars."
+    import json
+    import pandas as pd
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    pd.read_csv(ROOT / "data" / "sample" / "MSFT_1d.csv").iloc[-900:].to_csv(folder / "MSFT_1d.csv", index=False)
+    r = run("run", "--tickers", "MSFT", "--epochs", "1", "--model", "linear", "--data-dir", str(folder),
+            "--output-dir", str(tmp_path / "out"), "--run-id", "t", "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = tmp_path / "out" / "t" / "MSFT"
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["data"]["bars"] == 900
+    assert json.loads((out / "checkpoint" / "config.json").read_text())["config"]["data"]["provider"] == "csv"

@@ -261,3 +261,16 @@ def test_vwap_reversion_claim_counts_costs(eurusd):
     f = vwap_reversion_claim(eurusd.iloc[:2000], n_boot=200).figures
     gap = f.loc["mean_trade_return_before_costs", "estimate"] - f.loc["mean_trade_return", "estimate"]
     assert abs(gap - 2 * (5 + 5) / 1e4) < 2e-4     # fees and slippage on both sides, 5 bps each (settings.ini)
+
+
+@pytest.mark.parametrize("name, bad", [("vwap_pullback", {"ema_window": -5}), ("kalman_breakout", {"trend_window": -5}),
+                                       ("kalman_breakout", {"trend": "sma", "q_level": -1.0})])
+def test_a_bad_parameter_is_refused_even_when_the_chosen_mode_does_not_use_it(name, bad):
+    "issue 10: ema_window=-5 (anchor vwap) and trend_window=-5 (trend kalman) were accepted without a word."
+    from trading_kit.core import ConfigError
+    from trading_kit.data import load_ohlcv
+    from trading_kit.strategies import STRATEGIES
+    bars = load_ohlcv("EURUSD", interval="1h").iloc[-300:]
+    key = next(k for k in bad if k != "trend")
+    with pytest.raises(ConfigError, match=f"{name}: {key}"):
+        STRATEGIES[name](bars, **bad)

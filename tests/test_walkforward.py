@@ -108,3 +108,16 @@ def test_bars_without_ohlc_raise_a_kit_error(bars_feats):
     bars, feats = bars_feats
     with pytest.raises(TradingKitError, match="close"):
         walk_forward(bars.drop(columns="close"), feats, **KW)
+
+
+def test_the_settings_val_frac_sizes_each_folds_early_stopping_tail(bars_feats):
+    "labels.val_frac was accepted and ignored by walk_forward (its own val_frac=0.2 keyword won); an explicit keyword still wins."
+    from trading_kit.core import load_settings, with_overrides
+    bars, feats = bars_feats
+    kw = {k: v for k, v in KW.items() if k != "model"}
+    cfg = lambda vf: with_overrides(load_settings(env=False), {"labels.val_frac": vf, "model.name": "linear"})
+    small, large = (walk_forward(bars, feats, cfg(vf), **kw).folds for vf in (0.1, 0.3))
+    assert (small.n_val < large.n_val).all()
+    np.testing.assert_allclose(small.n_val / (small.n_fit + small.n_val + 5), 0.1, atol=0.02)
+    explicit = walk_forward(bars, feats, cfg(0.1), val_frac=0.3, **kw).folds
+    assert (explicit.n_val == large.n_val).all()

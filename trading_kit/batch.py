@@ -132,7 +132,9 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
         {**manifest_old, "run_id": run_id, "created": manifest_old.get("created", started.isoformat()),
          "last_started": started.isoformat(), "state": "running", "config_hash": chash, "request": request},
         indent=1, default=str), secrets))
-    common = dict(template=str(template.resolve()), params=params, run_dir=str(run_dir), run_id=run_id,
+    import papermill as pm   # the recorded settings are what every ticker runs under (resume included), not settings.ini now
+    given = {**params, "settings": settings} if settings is not None and "settings" in pm.inspect_notebook(str(template)) else params
+    common = dict(template=str(template.resolve()), params=given, run_dir=str(run_dir), run_id=run_id,
                   kernel_name=kernel_name, timeout=timeout, show_code=show_code, cwd=str(Path.cwd()), config=chash)
     bar = tqdm(total=len(tickers), initial=len(tickers) - len(todo), desc=f"run {run_id}", unit="ticker", disable=not progress)
     def _done(st):

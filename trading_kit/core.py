@@ -305,7 +305,8 @@ def get_device(prefer: str = "auto", # auto | cpu | cuda | cuda:N | mps
         mps = getattr(torch.backends, "mps", None)
         if mps is not None and mps.is_available(): return torch.device("mps")
         return torch.device("cpu")
-    dev = torch.device(prefer)
+    try: dev = torch.device(prefer)
+    except (RuntimeError, TypeError): raise ConfigError(f"training.device={prefer!r} is not a device; use auto, cpu, cuda, cuda:N or mps") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"training.device={prefer!r} but CUDA is not available here; use 'auto' or 'cpu'")
     return dev

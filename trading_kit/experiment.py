@@ -75,7 +75,7 @@ class Experiment:
         from trading_kit.data import load_ohlcv, validate_ohlcv
         t0, d = time.perf_counter(), self.settings.data
         self.bars = validate_ohlcv(bars, self.ticker) if bars is not None else load_ohlcv(
-            self.ticker, start=d.start, end=d.end, interval=self.interval, provider=d.provider)
+            self.ticker, d, interval=self.interval)   # the run's [data] section: provider, dates, folders
         self._timed("data", t0); return self
 
     def compute_features(self) -> "Experiment":

@@ -90,7 +90,8 @@ def run_params(args) -> tuple[dict, object]:
     "The template parameters for `trading-kit run` and the checked settings they produce."
     overrides = parse_overrides(args.param)
     flags = {k: getattr(args, k, None) for k in _FLAG_SETTINGS if getattr(args, k, None) is not None}
-    if "data_dir" in flags and "provider" not in flags: flags["provider"] = "csv"   # a folder of your own files
+    if "data_dir" in flags:   # a folder of your own files: a setting (the template has no data_dir parameter)
+        overrides["data.csv_dir"] = str(Path(flags.pop("data_dir")).expanduser().resolve()); flags.setdefault("provider", "csv")
     cfg = load_settings(overrides={**overrides, **{_FLAG_SETTINGS[k]: v for k, v in flags.items()}})
     _check_data_settings(cfg.data)
     params = {**flags, "overrides": overrides}

@@ -289,10 +289,10 @@ def vwap_pullback(bars, **p) -> Signals:
     "Buy a pullback to VWAP (or an EMA) that closes back above it in an uptrend; mirror for shorts."
     check_choice(p["anchor"], "vwap_pullback: anchor", ("vwap", "ema"))
     band, target = check_number(p["band"], "vwap_pullback: band", 0), check_number(p["target"], "vwap_pullback: target", 0)
-    tw, aw = check_window(p["trend_window"], "vwap_pullback: trend_window", 2), check_window(p["atr_window"], "vwap_pullback: atr_window")
+    tw, aw, ew = (check_window(p[k], f"vwap_pullback: {k}", m) for k, m in (("trend_window", 2), ("atr_window", 1), ("ema_window", 2)))
     c, a = bars.close.to_numpy(), atr(bars.high, bars.low, bars.close, aw)
     anc = vwap(bars, window=_vwap_args(p, "vwap_pullback")["window"], session_start=p["session_start"]).vwap.to_numpy() if p["anchor"] == "vwap" \
-        else ema(c, check_window(p["ema_window"], "vwap_pullback: ema_window", 2))
+        else ema(c, ew)
     tr = ema(c, tw)
     with np.errstate(invalid="ignore"):
         up, dn = c > tr, (c < tr) & p["allow_short"]
@@ -319,11 +319,11 @@ def vwap_reversion(bars, **p) -> Signals:
 def kalman_breakout(bars, trend, window, exit_window, trend_window, q_level, q_slope, allow_short) -> Signals:
     "Donchian breakout in the direction of a Kalman (or SMA/EMA) trend slope."
     check_choice(trend, "kalman_breakout: trend", ("kalman", "sma", "ema"))
-    w, xw = check_window(window, "kalman_breakout: window"), check_window(exit_window, "kalman_breakout: exit_window")
+    w, xw, tw = check_window(window, "kalman_breakout: window"), check_window(exit_window, "kalman_breakout: exit_window"), check_window(trend_window, "kalman_breakout: trend_window", 2)
     c = bars.close
-    if trend == "kalman": slope = kalman_trend(c, check_number(q_level, "kalman_breakout: q_level", 0), check_number(q_slope, "kalman_breakout: q_slope", 0)).kalman_slope
+    ql, qs = check_number(q_level, "kalman_breakout: q_level", 0), check_number(q_slope, "kalman_breakout: q_slope", 0)   # checked whatever the trend
+    if trend == "kalman": slope = kalman_trend(c, ql, qs).kalman_slope
     else:
-        tw = check_window(trend_window, "kalman_breakout: trend_window", 2)
         slope = (c.rolling(tw).mean() if trend == "sma" else pd.Series(ema(c, tw), index=c.index)).diff()
     hh, ll = bars.high.rolling(w).max().shift(1), bars.low.rolling(xw).min().shift(1)
     hl, lh = bars.low.rolling(w).min().shift(1), bars.high.rolling(xw).max().shift(1)

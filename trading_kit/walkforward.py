@@ -113,7 +113,7 @@ def walk_forward(bars: pd.DataFrame,       # validated OHLCV bars
                  test_bars: int | None = None,  # samples predicted per fold
                  step: int | None = None,  # samples between folds (default: test_bars)
                  expanding: bool = False,  # True: every fold trains from the first bar
-                 val_frac: float = 0.2,    # early-stopping tail of each training window
+                 val_frac: float | None = None, # early-stopping tail of each training window (None: the settings' labels.val_frac)
                  signal_rule: str = "argmax", signal_kw: dict | None = None,
                  n_trials: int = 1,        # configurations tried so far (deflated Sharpe)
                  n_boot: int = 1000,       # bootstrap resamples for the evaluation
@@ -128,6 +128,7 @@ def walk_forward(bars: pd.DataFrame,       # validated OHLCV bars
     check_bars(bars, ticker, what="walk forward")
     cfg = with_overrides(cfg, {**overrides, **({"model.name": model} if model else {})})
     lb, tr, m = cfg.labels, cfg.training, cfg.model
+    if val_frac is None: val_frac = lb.val_frac
     if not 0 <= val_frac < 0.9: raise ConfigError(f"val_frac must be in [0, 0.9), got {val_frac}")
     raw = prepare_data(features, bars["close"], cfg, ticker=ticker, scaler="none")   # unscaled: each fold fits its own scaler
     first = int(max(lb.window - 1, np.argmax(raw.y >= 0)))
