@@ -40,7 +40,7 @@ def _pct(x) -> str: return "n/a" if x is None or not np.isfinite(x) else f"{x:+.
 def verdict_text(evaluation, backtest, head=None, full=None) -> str:
     "Leak alarm, headline notes (collapsed, always long...), model vs best baseline, strategy vs buy-and-hold; `full`: the same signals all-in."
     from trading_kit.headline import notes
-    lines = [f"LEAK ALARM: {w}" for w in evaluation.warnings[:1]]
+    lines = [w if w.startswith("LEAK ALARM") else f"LEAK ALARM: {w}" for w in evaluation.warnings[:1]]
     lines += [n for n in (notes(head) if head is not None else []) if not n.startswith("LEAK ALARM")]
     lines.append(evaluation.verdict)
     m, b = backtest.metrics, backtest.benchmark_metrics
@@ -110,7 +110,7 @@ def strategy_verdict(result) -> str:
     "A strategy run in words: strategy vs buy-and-hold after costs, DSR for N, and PBO for a grid."
     m, b = result.backtest.metrics, result.backtest.benchmark_metrics
     params = ", ".join(f"{k}={v}" for k, v in result.params.items() if not isinstance(v, (pd.DataFrame, pd.Timestamp)))
-    lines = [f"LEAK ALARM: {a}" for a in result.backtest.alarms[:1]]
+    lines = [a if a.startswith("LEAK ALARM") else f"LEAK ALARM: {a}" for a in result.backtest.alarms[:1]]
     lines.append(f"{result.name} ({params}) after costs: {_pct(m.get('total_return'))} (Sharpe {m.get('sharpe', float('nan')):.2f}, "
                  f"max drawdown {_pct(m.get('max_drawdown'))}, {int(m.get('n_trades', 0))} trades, DSR {m.get('dsr', float('nan')):.2f} "
                  f"for N={int(m.get('n_trials', 1))} configurations tried) vs buy-and-hold {_pct(b.get('total_return'))} "
