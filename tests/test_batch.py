@@ -348,3 +348,11 @@ def test_secret_names_cover_common_broker_variables():
                  "OANDA_ACCESS_TOKEN", "POLYGON_APIKEY", "DB_PASSWORD"):
         assert is_secret_name(name), name
     for name in ("TICKER", "EPOCHS", "data.interval", "training.seed"): assert not is_secret_name(name), name
+
+
+def test_progress_shows_each_running_tickers_stage(tmp_path, monkeypatch, capsys):
+    "Issue 16: the bar sat at 0/N for the first minute; now it names the running ticker's section and cells done."
+    monkeypatch.setenv("MINI_DELAY_MSFT", "5")
+    run_batch(["MSFT"], MINI, {"seed": 1}, tmp_path, run_id="p", progress=True)
+    err = capsys.readouterr().err
+    assert "MSFT: " in err and "cells)" in err, err[-500:]

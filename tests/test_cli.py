@@ -91,7 +91,7 @@ def test_summarize_rebuilds_a_merged_run(first_run, tmp_path):
 
 def test_makefile_demo_is_trading_kit_demo():
     import re
-    from trading_kit.cli import DEMO_OVERRIDES
+    from trading_kit.run_commands import DEMO_OVERRIDES
     mk = (ROOT / "Makefile").read_text()
     assert re.search(r"^demo: install\n\t\$\(BIN\)/trading-kit demo\b", mk, re.M)   # one source of demo settings
     assert "labels.threshold_mode=vol" in DEMO_OVERRIDES and "training.epochs=5" in DEMO_OVERRIDES
@@ -142,3 +142,16 @@ def test_data_errors_printed_to_the_log_are_redacted(monkeypatch, capsys):
     rc = main(["data", "--tickers", "NOPEKEY123", "--provider", "sample"])
     out = capsys.readouterr()
     assert rc == 1 and "FAILED" in out.err and "NOPEKEY123" not in out.out + out.err
+
+
+def test_a_rule_strategy_runs_from_the_cli_like_a_model(tmp_path):
+    "Issue 10: `trading-kit run --strategy vwap_reversion --tickers EURUSD:1h` works offline and reports like a model run."
+    r = run("run", "--strategy", "vwap_reversion", "--tickers", "EURUSD:1h", "--output-dir", tmp_path, "--run-id", "s",
+            "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = tmp_path / "s" / "EURUSD_1h"
+    m = json.loads((d / "metrics.json").read_text())
+    assert m["params"]["strategy"] == "vwap_reversion" and m["headline"]["n_trials"] >= 1
+    assert m["backtest"]["strategy"]["n_trials"] >= 1 and "buy_and_hold" in m["backtest"]
+    assert "never traded" in r.stdout and "exposure caps" in r.stdout          # a $1,000 account: said, not hidden
+    assert (d / "report.html").is_file() and (d / "figures" / "experiment.png").is_file()

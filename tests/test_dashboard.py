@@ -143,7 +143,7 @@ def test_run_button_runs_the_batch_pipeline(finished):
     assert dash.last_status["status"] == "ok", dash.last_status
     d = dash.last_dir
     assert d.parent.parent == out and d.name == "MSFT"
-    for f in ("metrics.json", "report.html", "notebook.ipynb", "figures/equity.png", "checkpoint/config.json"):
+    for f in ("metrics.json", "report.html", "notebook.ipynb", "figures/experiment.png", "checkpoint/config.json"):
         assert (d / f).is_file(), f
     m = RunMetrics.from_json(d / "metrics.json")
     assert m == dash.last_metrics

@@ -16,8 +16,20 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_test_one():
 def test_research_loop_snippet_runs(monkeypatch):
     import torch
     torch.set_num_threads(1)
-    code = re.search(r"## The research loop in a notebook.*?```python\n(.*?)```", README, re.S).group(1)
+    code = re.search(r"## The research loop, stage by stage.*?```python\n(.*?)```", README, re.S).group(1)
     code = code.replace("epochs=20", "epochs=1").replace("print(", "verdict = (")
     scope = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert "baseline" in scope["verdict"] and scope["probs"].shape[1] == 3
+
+
+def test_hello_world_snippet_runs(monkeypatch, tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    monkeypatch.setenv("TRADING_KIT_RUN_OUTPUT_DIR", str(tmp_path))      # the trials ledger goes to a scratch folder
+    code = re.search(r"## Hello world.*?```python\n(.*?)```", README, re.S).group(1)
+    assert "run_experiment(" in code and "exp.verdict" in code
+    scope = {}
+    exec(compile(code.replace("print(", "verdict = ("), "README.md", "exec"), scope)
+    assert "baseline" in scope["verdict"] and "buy-and-hold" in scope["verdict"]
+    assert (tmp_path / "trials.jsonl").is_file()

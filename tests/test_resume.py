@@ -72,7 +72,7 @@ def test_resume_without_a_run_says_so(tmp_path):
 
 
 def test_tickers_from_a_file_and_up_front_checks(tmp_path):
-    from trading_kit.cli import read_tickers, check_run_specs
+    from trading_kit.run_commands import read_tickers, check_run_specs
     from trading_kit.core import ConfigError, load_settings
     f = tmp_path / "t.txt"; f.write_text("MSFT GOOG  # two stocks\nEURUSD:1h\n")
     assert read_tickers(["SPX", f"@{f}"]) == ["SPX", "MSFT", "GOOG", "EURUSD:1h"]

@@ -6,7 +6,7 @@ Docs: https://github.com/trading-kit/trading-kit/batch.html.md"""
 
 # %% ../nbs/11b_batch.ipynb #197a9ce8
 from __future__ import annotations
-import hashlib, json, platform, re, signal, sys, time, uuid
+import hashlib, json, platform, re, signal, sys, threading, time, uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import datetime, timezone
 from importlib import resources
@@ -15,7 +15,7 @@ from pathlib import Path
 from .core import ConfigError
 from .run_outputs import (BatchResult, read_json_or_empty, redact, ticker_table, git_commit, package_versions,
                                      render_index, secret_values, split_secret_params, summarize_run, summary_table)
-from .ticker_runs import (example_template, failed_status, init_worker, is_complete, parse_ticker_spec,
+from .ticker_runs import (example_template, run_progress, failed_status, init_worker, is_complete, parse_ticker_spec,
                                      run_ticker, run_ticker_kw, sigterm_interrupts, ticker_dir_name)
 from .utils import atomic_write_text
 
@@ -76,6 +76,14 @@ def _pool_run(todo: list[str], common: dict, workers: int, run_dir: Path, done):
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
+def _watch_stages(run_dir: Path, todo: list[str], statuses: dict, bar, stop):
+    "Every 2 s, show which section each running ticker's notebook is in (the bar would sit at 0/N for minutes)."
+    while not stop.wait(2.0):
+        running = [t for t in todo if t not in statuses and (run_dir / ticker_dir_name(t) / "notebook.ipynb").is_file()]
+        parts = [f"{t}: {p['section'] or 'starting'} ({p['done']}/{p['total']} cells)"
+                 for t in running[:3] if (p := run_progress(run_dir / ticker_dir_name(t) / "notebook.ipynb"))]
+        if parts: bar.set_postfix_str("; ".join(parts), refresh=True)
+
 def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a ticker at its own interval
               template: str | Path | None = None, # default: the packaged ticker_run.ipynb
               params: dict | None = None, # papermill parameters for every ticker (secret-named keys are dropped)
@@ -127,6 +135,8 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
         statuses[st["spec"]] = st; bar.update(1)
         bar.set_postfix(failed=sum(s["status"] != "ok" for s in statuses.values()), last=st["spec"])
     interrupted, old_term = False, sigterm_interrupts()
+    stop = threading.Event()
+    if progress: threading.Thread(target=_watch_stages, args=(run_dir, todo, statuses, bar, stop), daemon=True).start()
     try:
         if workers == 1 or len(todo) <= 1:
             for t in todo: _done(run_ticker(t, **common))
@@ -134,7 +144,7 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
     except KeyboardInterrupt:
         interrupted = True  # keep what finished: write the summary for it, then stop (--resume goes on)
     finally:
-        bar.close(); signal.signal(signal.SIGTERM, old_term)
+        stop.set(); bar.close(); signal.signal(signal.SIGTERM, old_term)
     ordered = [statuses[t] for t in tickers if t in statuses]
     for d in sorted(p for p in run_dir.iterdir() if p.is_dir()):  # tickers run earlier into this run stay in its summary
         st = read_json_or_empty(d / "status.json")

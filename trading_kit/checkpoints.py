@@ -29,12 +29,15 @@ __all__ = ['run_config', 'Checkpoint', 'save_checkpoint', 'load_checkpoint', 'sa
 def run_config(settings: Settings | None = None, # the run's settings (None: the defaults)
                ticker: str | None = None,         # what the model was trained on
                feature_names: list[str] | None = None, # the columns of each input window, in order
+               interval: str | None = None,       # the interval the model ran at (None: the ticker's default one)
               ) -> dict:
-    "The run's config as a checkpoint stores it: every setting by section, plus the ticker and the feature names."
+    "The run's config as a checkpoint stores it: every setting by section (data.interval resolved), the ticker, the feature names."
     if settings is not None and not isinstance(settings, Settings):
         raise ConfigError(f"run_config: settings must be a Settings, got {type(settings).__name__}")
-    return {**(settings or Settings()).to_dict(), "ticker": ticker,
-            "feature_names": None if feature_names is None else [str(f) for f in feature_names]}
+    from trading_kit.data import default_interval
+    cfg = (settings or Settings()).to_dict()
+    cfg["data"]["interval"] = interval or default_interval(ticker or "", settings or Settings())   # never None: predict needs it
+    return {**cfg, "ticker": ticker, "feature_names": None if feature_names is None else [str(f) for f in feature_names]}
 
 _AS_TEXT = (pd.Timestamp, datetime, pd.Timedelta, Path)
 

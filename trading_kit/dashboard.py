@@ -15,11 +15,12 @@ from .core import ConfigError, DataError, TradingKitError, load_settings, resolv
 from .data import INTERVALS, check_interval, load_ohlcv
 from .headline import headline, headline_html  # headline_html re-exported for the dashboard's users
 from .run_metrics import RunMetrics
+from .ticker_runs import run_progress
 
 # %% auto #0
 __all__ = ['PROVIDER_CHOICES', 'THRESHOLD_MODES', 'sample_intervals', 'sample_tickers', 'follow_sample_interval', 'data_controls',
            'dashboard_defaults', 'clean_date', 'build_params', 'show_html', 'show_png', 'show_error', 'fig_png',
-           'run_progress', 'ResearchDashboard', 'params_from_widgets', 'show_run', 'research_dashboard']
+           'ResearchDashboard', 'params_from_widgets', 'show_run', 'research_dashboard']
 
 # %% ../nbs/12_dashboard.ipynb #699a8072
 PROVIDER_CHOICES = ["sample", "csv", "yfinance"]
@@ -163,23 +164,6 @@ def _report_link(path: Path) -> str:
     path = Path(path).resolve()
     href = os.path.relpath(path, Path.cwd()) if path.is_relative_to(Path.cwd()) else path.as_uri()
     return f'<a href="{html.escape(href)}" target="_blank">open the HTML report</a> <code>{html.escape(str(path))}</code>'
-
-# %% ../nbs/12_dashboard.ipynb #cc68defd
-def run_progress(notebook: str | Path, # the notebook papermill is writing
-                ) -> dict:             # done, total (cells) and the section (markdown heading) being run
-    "Cells finished, cells in all, and the heading of the section papermill is running now."
-    try: nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    except (OSError, ValueError): return {"done": 0, "total": 0, "section": ""}
-    cells = nb.get("cells", [])
-    status = [c.get("metadata", {}).get("papermill", {}).get("status") for c in cells]
-    section = ""
-    for c, st in zip(cells, status):
-        if c.get("cell_type") == "markdown":
-            src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
-            heads = [l.lstrip("#").strip() for l in src.splitlines() if l.startswith("#")]
-            if heads: section = heads[0]
-        if st != "completed": break
-    return {"done": sum(st == "completed" for st in status), "total": len(cells), "section": section}
 
 # %% ../nbs/12_dashboard.ipynb #a5888fe0
 import ipywidgets as W

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .core import ConfigError, DataError, LeakageError, Settings, load_settings, resolve_path, seed_everything
-from .reports import (experiment_figure, experiment_headline, experiment_metrics, predictions_frame, read_ticker_folder, result_table,
+from .reports import (experiment_figure, experiment_headline, experiment_metrics, save_strategy_run, strategy_verdict, predictions_frame, read_ticker_folder, result_table,
                                  save_figure, training_figure, verdict_text)
 from .trials import TrialLog, settings_fingerprint
 from .utils import atomic_write, write_json
@@ -60,6 +60,13 @@ class Experiment:
     user_features: object = None      # a frame or a function of the bars (None: the settings' preset)
     trial_log: object = None          # TrialLog, or None: count this run alone
     saved: object = None              # RunMetrics of a loaded experiment
+    strategy: str | None = None       # a rule strategy (trading_kit.strategies.STRATEGIES key) instead of a model
+    strategy_params: dict = field(default_factory=dict)
+    grid: bool = False                # sweep the strategy's grid (DSR for every configuration tried, PBO)
+    strategy_result: object = None    # StrategyResult
+    news: object = None               # news features or a news frame: fusion vs price-only (compare_news)
+    news_kw: dict = field(default_factory=dict) # compare_fusion options: tz, scorer, news_kw
+    fusion: object = None             # FusionComparison
 
     def _timed(self, name: str, t0: float): self.timings[name] = round(time.perf_counter() - t0, 3)
 
@@ -74,6 +81,7 @@ class Experiment:
     def compute_features(self) -> "Experiment":
         "Stage 2: past-only features; a user's function is checked by the lookahead detector first."
         from trading_kit.features import engineer_features
+        if self.strategy: return self   # a rule strategy computes what it needs from the bars
         t0, f = time.perf_counter(), self.user_features
         if f is None: self.features = engineer_features(self.bars, self.settings.features.preset)
         elif callable(f):
@@ -91,6 +99,7 @@ class Experiment:
     def prepare(self) -> "Experiment":
         "Stage 3: labels (the only code reading the future), purged chronological splits, a train-only scaler."
         from trading_kit.datasets import prepare_data
+        if self.strategy: return self
         t0 = time.perf_counter()
         self.data = prepare_data(self.features, self.bars["close"], self.settings.labels, ticker=self.ticker)
         self._timed("labels", t0); return self
@@ -99,6 +108,7 @@ class Experiment:
         "Stage 4: the settings' model, its initial weights drawn from the run's seed, trained by the one trainer."
         from trading_kit.models import MODELS, get_model
         from trading_kit.training import fit
+        if self.strategy: return self
         t0, m = time.perf_counter(), self.settings.model
         if m.name not in MODELS: raise ConfigError(f"model.name {m.name!r} is not in the zoo; choose one of {sorted(MODELS)}")
         accepted = inspect.signature(MODELS[m.name].__init__).parameters
@@ -113,6 +123,7 @@ class Experiment:
         from trading_kit.baselines import baseline_predictions
         from trading_kit.evaluation import evaluate_against_baselines
         from trading_kit.training import predict_proba
+        if self.strategy: return self
         t0, seed = time.perf_counter(), self.settings.training.seed
         self.probs = predict_proba(self.model, self.data, device=self.settings.training.device)
         self.baselines = baseline_predictions(self.data, seed=seed)
@@ -125,15 +136,39 @@ class Experiment:
     def run_backtest(self) -> "Experiment":
         "Stage 6: long/flat on the model's argmax, next-bar fills, risk-engine sizing, after costs, beside buy-and-hold."
         from trading_kit.backtest import PROB_COLUMNS, run_backtest, signals_from_predictions
+        if self.strategy: return self._run_strategy()
         t0 = time.perf_counter()
         test_index = self.data.part_index("test")
         probs = pd.DataFrame(self.probs, index=test_index, columns=PROB_COLUMNS).reindex(self.bars.index)
         self.signals = signals_from_predictions(probs, rule="argmax")
-        self.n_trials = self._count_trial()
+        self.n_trials = self.count_trial()
         kw = dict(start=test_index[0], ticker=self.ticker, n_trials=self.n_trials, alarms=list(self.evaluation.warnings))
         self.backtest = run_backtest(self.bars, self.signals, self.settings, **kw)
         self.full_exposure = run_backtest(self.bars, self.signals, self.settings, sizing="percent", size=1.0, **kw)
         self._timed("backtest", t0); return self
+
+    def _run_strategy(self) -> "Experiment":
+        "A rule strategy (or its grid) on the test part's bars, sized by the risk engine, DSR for every configuration tried."
+        from trading_kit.strategies import STRATEGIES
+        from trading_kit.strategy_runs import run_strategy
+        t0, lb = time.perf_counter(), self.settings.labels
+        if self.strategy not in STRATEGIES: raise ConfigError(f"strategy {self.strategy!r} is not registered; choose one of {sorted(STRATEGIES)}")
+        s = STRATEGIES[self.strategy]
+        n = len(s.configurations(None)) if self.grid else 1
+        self.n_trials = self.count_trial(n)
+        start = self.bars.index[int(len(self.bars) * (lb.train_frac + lb.val_frac))]   # the part a model run is tested on
+        self.strategy_result = run_strategy(self.bars, self.strategy, self.settings, params=self.strategy_params, grid=self.grid,
+                                            ticker=self.ticker, start=start, n_trials_before=self.n_trials - n)
+        self.backtest, self.signals = self.strategy_result.backtest, self.strategy_result.signals
+        self._timed("backtest", t0); return self
+
+    def compare_news(self) -> "Experiment":
+        "Optional stage: the late-fusion model (price window + the bar's news features) vs price-only, same bars and splits."
+        from trading_kit.fusion import compare_fusion
+        t0 = time.perf_counter()
+        self.fusion = compare_fusion(self.bars, self.news, self.settings, features=self.features, ticker=self.ticker,
+                                     n_boot=self.n_boot, **self.news_kw)
+        self._timed("news", t0); return self
 
     def run_walk_forward(self, folds: int = 4, progress: bool = False, state_dir=None) -> "Experiment":
         "Optional stage 7: retrain on rolling windows, test each following block, backtest the stitched predictions once."
@@ -143,24 +178,30 @@ class Experiment:
                                          n_trials=self.n_trials, n_boot=self.n_boot, state_dir=state_dir, progress=progress)
         self._timed("walk_forward", t0); return self
 
-    def _count_trial(self) -> int:
-        "N for the deflated Sharpe: this configuration plus every other one the ledger saw on this ticker and interval."
-        if self.trial_log is None: return 1
-        extra = {"features": "user" if self.user_features is not None else None}
-        return self.trial_log.record(self.ticker, self.interval, settings_fingerprint(self.settings, extra))
+    def count_trial(self, n: int = 1) -> int:
+        "N for the deflated Sharpe: these `n` configurations plus every other one the ledger saw on this ticker and interval."
+        if self.trial_log is None: return n
+        extra = {"features": "user" if self.user_features is not None else None, "strategy": self.strategy,
+                 "params": self.strategy_params, "grid": self.grid} if self.strategy or self.user_features is not None else None
+        return self.trial_log.record(self.ticker, self.interval, settings_fingerprint(self.settings, extra), n=n,
+                                     kind="strategy" if self.strategy else "model")
 
     def run(self, walk_forward: bool = False, folds: int = 4, progress: bool = False, bars=None) -> "Experiment":
         "Every stage in order."
         self.load_bars(bars).compute_features().prepare().train(progress).evaluate().run_backtest()
-        return self.run_walk_forward(folds, progress) if walk_forward else self
+        if self.news is not None and not self.strategy: self.compare_news()
+        return self.run_walk_forward(folds, progress) if walk_forward and not self.strategy else self
 
     def save(self, folder: str | Path, figures: bool = True) -> Path:
         "Write metrics.json, predictions.parquet, checkpoint/ and figures/ to `folder`; metrics.json last (it marks the folder done)."
         from trading_kit.checkpoints import save_checkpoint
         if self.backtest is None: raise ConfigError("save() needs a run experiment: call run() first")
         d = Path(folder); d.mkdir(parents=True, exist_ok=True)
+        if self.strategy_result is not None: return save_strategy_run(self, d, figures)
+        from trading_kit.checkpoints import run_config
         save_checkpoint(d / "checkpoint", self.model, self.settings.model.name, scaler=self.data.scaler,
-                        config=asdict(self.settings), extra={"ticker": self.ticker, "interval": self.interval,
+                        config=run_config(self.settings, self.ticker, self.data.feature_names, self.interval),
+                        extra={"ticker": self.ticker, "interval": self.interval,
                         "features": self.data.feature_names, "data_end": str(self.bars.index[-1]), "best_epoch": int(self.fit.best_epoch)})
         preds = predictions_frame(self.data, self.probs, self.baselines)
         atomic_write(d / "predictions.parquet", preds.to_parquet)
@@ -195,13 +236,16 @@ class Experiment:
     @property
     def verdict(self) -> str:
         "Plain words: leak alarm, model vs the best baseline with CIs, strategy vs buy-and-hold after costs."
+        if self.strategy_result is not None: return strategy_verdict(self.strategy_result)
         if self.evaluation is None or self.backtest is None:
             return self.saved.extra.get("verdict", "") if self.saved else "not run yet: call run()"
-        return verdict_text(self.evaluation, self.backtest, experiment_headline(self), self.full_exposure)
+        text = verdict_text(self.evaluation, self.backtest, experiment_headline(self), self.full_exposure)
+        return text if self.fusion is None else f"{text}\nNews fusion: {self.fusion.verdict}"
 
     def table(self) -> pd.DataFrame:
         "Model and baselines (accuracy with CIs) above strategy and buy-and-hold (after costs) in one frame."
-        if self.evaluation is None: return pd.DataFrame(self.saved.evaluation.get("table", {})).T if self.saved else pd.DataFrame()
+        if self.evaluation is None and self.backtest is None:
+            return pd.DataFrame(self.saved.evaluation.get("table", {})).T if self.saved else pd.DataFrame()
         return result_table(self.evaluation, self.backtest)
 
     def describe(self) -> pd.DataFrame:
@@ -216,6 +260,7 @@ class Experiment:
     def plot(self):
         "Equity vs buy-and-hold, drawdowns, and the test confusion matrix (a matplotlib Figure)."
         if self.backtest is None: raise ConfigError("plot() needs a run experiment (a loaded one keeps its figures/ PNGs)")
+        if self.strategy_result is not None: return experiment_figure(self.ticker, None, self.backtest, self.strategy)
         return experiment_figure(self.ticker, self.evaluation, self.backtest, self.settings.model.name, self.full_exposure)
 
     def __repr__(self):
@@ -225,6 +270,8 @@ class Experiment:
 # %% ../nbs/10d_experiment.ipynb #7013cfa7
 def new_experiment(ticker: str, settings: Settings | dict | None = None, overrides: dict | None = None, *,
                    interval: str | None = None, features=None, n_boot: int = 1000,
+                   strategy: str | None = None, strategy_params: dict | None = None, grid: bool = False,
+                   news=None, news_kw: dict | None = None,
                    trials: str | Path | bool | None = None, # ledger of configurations tried (None: <run.output_dir>/trials.jsonl; False: none)
                   ) -> Experiment:
     "An experiment with its settings resolved and seeded, no stage run yet."
@@ -233,7 +280,8 @@ def new_experiment(ticker: str, settings: Settings | dict | None = None, overrid
     seed_everything(cfg.training.seed)
     from trading_kit.data import default_interval
     return Experiment(ticker=ticker, settings=cfg, interval=interval or default_interval(ticker, cfg), n_boot=n_boot,
-                      user_features=features, trial_log=TrialLog(trials) if trials else None)
+                      user_features=features, trial_log=TrialLog(trials) if trials else None, strategy=strategy,
+                      strategy_params=dict(strategy_params or {}), grid=bool(grid), news=news, news_kw=dict(news_kw or {}))
 
 # %% ../nbs/10d_experiment.ipynb #d6ef5dca
 def run_experiment(ticker: str,                  # e.g. 'MSFT', 'EURUSD'
@@ -248,7 +296,13 @@ def run_experiment(ticker: str,                  # e.g. 'MSFT', 'EURUSD'
                    n_boot: int = 1000,            # bootstrap resamples for every confidence interval
                    trials: str | Path | bool | None = None, # ledger of configurations tried (None: <run.output_dir>/trials.jsonl; False: none)
                    progress: bool = False,        # tqdm bars
+                   strategy: str | None = None,   # a rule strategy instead of a model, e.g. 'vwap_reversion'
+                   strategy_params: dict | None = None, # its parameters over the defaults
+                   grid: bool = False,            # sweep the strategy's grid: DSR for every configuration tried, PBO
+                   news=None,                     # news features on the bars' index, or a news frame: fusion vs price-only
+                   news_kw: dict | None = None,   # compare_fusion options (tz= for a news frame, scorer=, news_kw=)
                   ) -> Experiment:
     "Run bars -> features -> labels -> model -> evaluation beside baselines -> backtest beside buy-and-hold."
-    exp = new_experiment(ticker, settings, overrides, interval=interval, features=features, n_boot=n_boot, trials=trials)
+    exp = new_experiment(ticker, settings, overrides, interval=interval, features=features, n_boot=n_boot, trials=trials,
+                         strategy=strategy, strategy_params=strategy_params, grid=grid, news=news, news_kw=news_kw)
     return exp.run(walk_forward=walk_forward, folds=folds, progress=progress, bars=bars)

@@ -17,8 +17,8 @@ from .utils import atomic_write
 
 # %% auto #0
 __all__ = ['ACCURACY_COLUMNS', 'BACKTEST_COLUMNS', 'result_table', 'verdict_text', 'experiment_figure', 'predictions_frame',
-           'save_figure', 'read_ticker_folder', 'value_exposure', 'same_exposure', 'experiment_headline',
-           'experiment_metrics', 'training_figure']
+           'save_figure', 'read_ticker_folder', 'strategy_verdict', 'save_strategy_run', 'value_exposure',
+           'same_exposure', 'experiment_headline', 'experiment_metrics', 'training_figure']
 
 # %% ../nbs/10c_reports.ipynb #40d0c5d1
 ACCURACY_COLUMNS = ["accuracy", "acc_lo", "acc_hi", "macro_f1", "directional_accuracy", "ic"]
@@ -28,9 +28,10 @@ def result_table(evaluation,   # EvalReport: model and baselines on the test bar
                  backtest,     # BacktestResult: strategy and buy-and-hold after costs
                 ) -> pd.DataFrame:
     "Model and baselines (accuracy with CI, macro-F1, IC) above strategy and buy-and-hold (return, Sharpe, drawdown, PSR, DSR)."
-    acc = evaluation.table[[c for c in ACCURACY_COLUMNS if c in evaluation.table.columns]].astype(float)
     bt = pd.DataFrame({"strategy (after costs)": backtest.metrics, "buy-and-hold": backtest.benchmark_metrics}).T
     bt = bt[[c for c in BACKTEST_COLUMNS if c in bt.columns]].apply(pd.to_numeric, errors="coerce")
+    if evaluation is None: return bt   # a rule strategy: no accuracy to show
+    acc = evaluation.table[[c for c in ACCURACY_COLUMNS if c in evaluation.table.columns]].astype(float)
     return pd.concat([acc, bt])
 
 # %% ../nbs/10c_reports.ipynb #640448f4
@@ -69,10 +70,12 @@ def experiment_figure(ticker: str, evaluation, backtest, model_name: str = "mode
     if full is not None: lines.insert(1, (full.equity, "the same signals fully invested (after costs)"))
     for s, lab in lines: ax.plot(s.index, np.asarray(s, float), label=lab, lw=1)
     ax.set_title(f"{ticker}: equity on the test bars"); ax.set_ylabel("equity"); ax.legend(loc="upper left"); ax.grid(alpha=.3)
-    ax_dd, ax_cm = bottom.subplots(1, 2, width_ratios=[2.2, 1])
+    if evaluation is None: ax_dd, ax_cm = bottom.subplots(), None   # a rule strategy: no confusion matrix
+    else: ax_dd, ax_cm = bottom.subplots(1, 2, width_ratios=[2.2, 1])
     for s, lab in ((backtest.equity, "strategy"), (backtest.benchmark_equity, "buy-and-hold")):
         ax_dd.plot(s.index, drawdown(np.asarray(s, float)), label=lab, lw=1)
     ax_dd.set_title("drawdown from the running peak"); ax_dd.legend(loc="lower left"); ax_dd.grid(alpha=.3)
+    if ax_cm is None: return fig
     cm = np.asarray(evaluation.metrics[evaluation.model_name]["confusion"])
     ax_cm.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap="Blues", vmin=0, vmax=1)
     for (i, j), v in np.ndenumerate(cm): ax_cm.text(j, i, int(v), ha="center", va="center")
@@ -101,6 +104,51 @@ def read_ticker_folder(folder: str | Path) -> dict:
     if not (d / "metrics.json").is_file(): raise DataError(f"{d} holds no saved experiment (no metrics.json)")
     preds = pd.read_parquet(d / "predictions.parquet") if (d / "predictions.parquet").is_file() else None
     return {"metrics": RunMetrics.from_json(d / "metrics.json"), "predictions": preds, "checkpoint": d / "checkpoint"}
+
+# %% ../nbs/10c_reports.ipynb #32ca1eb9
+def strategy_verdict(result) -> str:
+    "A strategy run in words: strategy vs buy-and-hold after costs, DSR for N, and PBO for a grid."
+    m, b = result.backtest.metrics, result.backtest.benchmark_metrics
+    params = ", ".join(f"{k}={v}" for k, v in result.params.items() if not isinstance(v, (pd.DataFrame, pd.Timestamp)))
+    lines = [f"LEAK ALARM: {a}" for a in result.backtest.alarms[:1]]
+    lines.append(f"{result.name} ({params}) after costs: {_pct(m.get('total_return'))} (Sharpe {m.get('sharpe', float('nan')):.2f}, "
+                 f"max drawdown {_pct(m.get('max_drawdown'))}, {int(m.get('n_trades', 0))} trades, DSR {m.get('dsr', float('nan')):.2f} "
+                 f"for N={int(m.get('n_trials', 1))} configurations tried) vs buy-and-hold {_pct(b.get('total_return'))} "
+                 f"(Sharpe {b.get('sharpe', float('nan')):.2f}).")
+    if result.pbo is not None:
+        lines.append(f"Grid of {len(result.grid)} configurations: probability of backtest overfitting {result.pbo.pbo:.2f}, "
+                     f"the in-sample best's median out-of-sample rank {result.oos_rank:.2f} (1 = best); the best one is shown.")
+    return "\n".join(lines + [n for n in result.backtest.notes if not n.startswith("LEAK ALARM")])
+
+def save_strategy_run(exp, folder: Path, figures: bool = True) -> Path:
+    "Write a strategy run's metrics.json (RunMetrics), signals.parquet, grid.parquet and figures/ to `folder`."
+    from trading_kit.run_metrics import Headline, RunMetrics
+    from trading_kit.utils import write_json
+    r, bt = exp.strategy_result, exp.backtest
+    m, b = bt.metrics, bt.benchmark_metrics
+    num = lambda d, k: None if d.get(k) is None or not np.isfinite(float(d[k])) else float(d[k])
+    head = Headline(strategy_return=num(m, "total_return"), buy_hold_return=num(b, "total_return"), strategy_sharpe=num(m, "sharpe"),
+                    buy_hold_sharpe=num(b, "sharpe"), strategy_max_drawdown=num(m, "max_drawdown"),
+                    buy_hold_max_drawdown=num(b, "max_drawdown"), strategy_psr=num(m, "psr"), strategy_dsr=num(m, "dsr"),
+                    n_trials=int(m.get("n_trials", 1)), strategy_trades=int(m.get("n_trades", 0)), exposure=num(m, "exposure"),
+                    buy_hold_exposure=num(b, "exposure"), skipped_signals=dict(bt.skipped), leak_alarm=bool(bt.alarms))
+    s = exp.settings
+    metrics = RunMetrics(ticker=exp.ticker, seed=s.training.seed, headline=head,
+        params={"strategy": r.name, "interval": exp.interval, "provider": s.data.provider, "grid": exp.grid,
+                "fees_bps": s.backtest.fees_bps, "slippage_bps": s.backtest.slippage_bps, **{f"param.{k}": str(v) for k, v in r.params.items()}},
+        data={"start": str(exp.bars.index[0]), "end": str(exp.bars.index[-1]), "bars": len(exp.bars), "interval": exp.interval,
+              "provider": s.data.provider},
+        backtest={"strategy": m, "buy_and_hold": b, "notes": list(bt.notes), "skipped": dict(bt.skipped), "summary": r.summary()},
+        extra={"settings": asdict(s), "interval": exp.interval, "verdict": exp.verdict, "n_trials": exp.n_trials, "strategy": r.name})
+    sig = pd.DataFrame({"entries": r.signals.entries, "exits": r.signals.exits})
+    atomic_write(folder / "signals.parquet", sig.to_parquet)
+    if r.grid is not None: atomic_write(folder / "grid.parquet", r.grid.to_parquet)
+    if figures:
+        metrics.figures["experiment"] = str(save_figure(exp.plot(), folder / "figures" / "experiment.png").relative_to(folder))
+        metrics.headline_figure = metrics.figures["experiment"]
+    write_json(folder / "timings.json", exp.timings)
+    metrics.to_json(folder / "metrics.json")
+    return folder
 
 # %% ../nbs/10c_reports.ipynb #b9e30098
 def value_exposure(backtest) -> float:

@@ -165,6 +165,7 @@ def run_strategy(bars: pd.DataFrame,      # validated OHLCV bars
                  start=None,              # first bar traded (default: all, or the bar after train_end)
                  train_end=None,          # fitted filters: fitted on bars up to here (default: train_frac of the bars)
                  n_splits: int = 16,      # PBO blocks
+                 n_trials_before: int = 0, # configurations tried on this ticker before this run (the trials ledger's count)
                 ) -> StrategyResult:
     "Backtest one strategy (or the best of its grid) with risk-engine sizing, costs, buy-and-hold, DSR for n_trials and PBO."
     s = STRATEGIES[name] if isinstance(name, str) else name
@@ -187,6 +188,7 @@ def run_strategy(bars: pd.DataFrame,      # validated OHLCV bars
         best = int(table.sharpe.fillna(-np.inf).to_numpy().argmax()); chosen, n_trials = configs[best], len(configs)
     else: chosen, sd = {**s.defaults, **params} if not hasattr(s, "parts") else params, None
     sig = s(bars, **chosen)
+    n_trials += int(n_trials_before)
     bt = run_backtest(bars, sig, cfg, start=start, n_trials=n_trials, trials_sharpe_std=sd, ticker=ticker)
     return StrategyResult(s.name, chosen, bt, n_trials, sig, table, res_pbo, start, train_end)
 

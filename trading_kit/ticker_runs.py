@@ -16,7 +16,7 @@ from .utils import atomic_write_text
 
 # %% auto #0
 __all__ = ['parse_ticker_spec', 'ticker_dir_name', 'html_report', 'is_complete', 'sigterm_interrupts', 'init_worker',
-           'start_kernel', 'run_ticker', 'example_template', 'run_ticker_kw', 'failed_status']
+           'start_kernel', 'run_ticker', 'example_template', 'run_ticker_kw', 'failed_status', 'run_progress']
 
 # %% ../nbs/11a_ticker_runs.ipynb #d1157ea7
 def parse_ticker_spec(spec: str) -> tuple[str, str | None]:
@@ -193,3 +193,20 @@ def failed_status(spec: str, run_dir: Path, e: BaseException) -> dict:
     st = json.loads(redact(json.dumps(st), secret_values()))
     if d.is_dir(): atomic_write_text(d / "status.json", json.dumps(st, indent=1))
     return st
+
+# %% ../nbs/11a_ticker_runs.ipynb #cc68defd
+def run_progress(notebook: str | Path, # the notebook papermill is writing
+                ) -> dict:             # done, total (cells) and the section (markdown heading) being run
+    "Cells finished, cells in all, and the heading of the section papermill is running now."
+    try: nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    except (OSError, ValueError): return {"done": 0, "total": 0, "section": ""}
+    cells = nb.get("cells", [])
+    status = [c.get("metadata", {}).get("papermill", {}).get("status") for c in cells]
+    section = ""
+    for c, st in zip(cells, status):
+        if c.get("cell_type") == "markdown":
+            src = c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+            heads = [l.lstrip("#").strip() for l in src.splitlines() if l.startswith("#")]
+            if heads: section = heads[0]
+        if st != "completed": break
+    return {"done": sum(st == "completed" for st in status), "total": len(cells), "section": section}
