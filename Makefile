@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check $(TORCH)
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) -c 'from trading_kit.warmup import warm_kernels; warm_kernels()'  # numba kernels compiled once, cached on disk
 	touch $(STAMP)
 
 export: install

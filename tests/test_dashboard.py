@@ -159,7 +159,7 @@ def test_run_output_shows_verdict_figures_and_report(finished):
     assert any("buy-and-hold" in t for t in texts)
     html = next(o["data"]["text/html"] for o in dash.output.outputs if verdict in o["data"].get("text/plain", ""))
     assert "report.html" in html and "PSR" in html and "DSR" in html
-    assert _pngs(dash.output)[:3] == ["equity", "confusion", "training"]
+    assert _pngs(dash.output) == ["experiment", "training"]          # the headline figure first, each once
     assert "done" in dash.status.value and not dash.run_button.disabled
     pr = run_progress(dash.last_dir / "notebook.ipynb")                  # every template cell ran
     assert pr["done"] == pr["total"] > 10 and (dash.progress.value, dash.progress.max) == (pr["done"], pr["total"])

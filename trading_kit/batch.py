@@ -15,6 +15,7 @@ from pathlib import Path
 from .core import ConfigError
 from .run_outputs import (BatchResult, read_json_or_empty, redact, ticker_table, git_commit, package_versions,
                                      render_index, secret_values, split_secret_params, summarize_run, summary_table)
+from .executors import check_executor, run_on_dask
 from .ticker_runs import (example_template, run_progress, failed_status, init_worker, is_complete, parse_ticker_spec,
                                      run_ticker, run_ticker_kw, sigterm_interrupts, ticker_dir_name)
 from .utils import atomic_write_text
@@ -96,6 +97,8 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
               timeout: float | None = None, # seconds per cell
               show_code: bool = False,    # code cells in the HTML reports
               settings: dict | None = None, # the resolved settings (Settings.to_dict()), recorded in run.json
+              executor: str = "local",    # local: this machine's processes; dask: a Dask cluster (nbs/11ab_executors)
+              scheduler: str | None = None, # Dask scheduler address; None: a LocalCluster of max(workers, 2) on 127.0.0.1
              ) -> BatchResult:
     "Execute `template` once per ticker in parallel, then write summary.csv, index.html and run.json."
     from tqdm.auto import tqdm
@@ -106,6 +109,7 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
     template = Path(template) if template else default_template()
     if not template.is_file(): raise ConfigError(f"template notebook {template} does not exist")
     if workers < 1: raise ConfigError(f"workers must be >= 1, got {workers}")
+    check_executor(executor, scheduler)
     output_dir = Path(output_dir).resolve()
     if run_id is None: run_id = (latest_run_id(output_dir) if resume else None) or new_run_id()
     if not re.fullmatch(r"[A-Za-z0-9._-]+", run_id): raise ConfigError(f"run_id {run_id!r}: use letters, digits, . _ -")
@@ -123,7 +127,7 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
         else: todo.append(t)
     started, t0 = datetime.now(timezone.utc), time.perf_counter()
     request = {"tickers": tickers, "template": str(template.resolve()), "params": params, "settings": settings,
-               "workers": workers, "kernel_name": kernel_name, "timeout": timeout, "show_code": show_code}
+               "workers": workers, "executor": executor, "scheduler": scheduler, "kernel_name": kernel_name, "timeout": timeout, "show_code": show_code}
     atomic_write_text(run_dir / "run.json", redact(json.dumps(
         {**manifest_old, "run_id": run_id, "created": manifest_old.get("created", started.isoformat()),
          "last_started": started.isoformat(), "state": "running", "config_hash": chash, "request": request},
@@ -138,7 +142,8 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
     stop = threading.Event()
     if progress: threading.Thread(target=_watch_stages, args=(run_dir, todo, statuses, bar, stop), daemon=True).start()
     try:
-        if workers == 1 or len(todo) <= 1:
+        if executor == "dask" and todo: run_on_dask(todo, common, run_dir, _done, scheduler, max(workers, 2))
+        elif workers == 1 or len(todo) <= 1:
             for t in todo: _done(run_ticker(t, **common))
         else: _pool_run(todo, common, workers, run_dir, _done)
     except KeyboardInterrupt:

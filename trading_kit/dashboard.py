@@ -287,7 +287,7 @@ def show_run(ticker_dir: str | Path, # outputs/<run_id>/<ticker> of a finished r
              out=None,               # an Output widget (default: a new one)
              clear: bool = True,     # clear it first
             ):
-    "Show a finished run's headline, figures (equity, confusion, training) and report link in an Output widget."
+    "Show a finished run's headline, figures (the headline figure first) and report link in an Output widget."
     ticker_dir = Path(ticker_dir)
     out = out if out is not None else W.Output()
     if clear: out.outputs = ()
@@ -296,7 +296,8 @@ def show_run(ticker_dir: str | Path, # outputs/<run_id>/<ticker> of a finished r
         show_error(out, f"no readable metrics.json in {ticker_dir} ({e})", "no results"); return out
     link = f"<p>{_report_link(ticker_dir / 'report.html')}</p>" if (ticker_dir / "report.html").is_file() else ""
     show_html(out, headline_html(m) + link, headline(m)["verdict"])
-    for name in ("equity", "confusion", "training", *[k for k in m.figures if k not in ("equity", "confusion", "training")]):
+    first = [k for k, v in m.figures.items() if v == m.headline_figure]   # the headline figure, then the others
+    for name in dict.fromkeys([*first, "equity", "confusion", "training", *m.figures]):
         if name in m.figures and (ticker_dir / m.figures[name]).is_file():
             show_png(out, (ticker_dir / m.figures[name]).read_bytes(), name)
     return out

@@ -116,3 +116,8 @@ class CSVProvider(FileProvider):
     def from_config(cls, cfg): return cls(cfg.csv_dir)
 
 PROVIDERS["yfinance"] = "trading_kit.yfinance_provider:YFinanceProvider"
+# the web providers (issue 15), imported on first use; each needs its key in an environment variable
+PROVIDERS.update({n: f"trading_kit.{m}:{c}" for n, m, c in [
+    ("alphavantage", "more_providers", "AlphaVantageProvider"), ("twelvedata", "more_providers", "TwelveDataProvider"),
+    ("finnhub", "more_providers", "FinnhubProvider"), ("polygon", "macro_providers", "PolygonProvider"),
+    ("coingecko", "macro_providers", "CoinGeckoProvider"), ("fred", "macro_providers", "FREDProvider")]})

@@ -188,7 +188,7 @@ def experiment_metrics(exp):
               "interval": exp.interval, "provider": s.data.provider, "features": s.features.preset,
               "horizon": s.labels.horizon, "threshold": s.labels.threshold, "threshold_mode": s.labels.threshold_mode,
               "window": s.labels.window, "epochs": s.training.epochs, "seed": s.training.seed,
-              "fees_bps": s.backtest.fees_bps, "slippage_bps": s.backtest.slippage_bps}
+              "fees_bps": s.backtest.fees_bps, "slippage_bps": s.backtest.slippage_bps, "walk_forward": exp.walk_forward is not None}
     wf = None if exp.walk_forward is None else {"summary": exp.walk_forward.summary(),
                                                 "folds": exp.walk_forward.folds.reset_index().to_dict(orient="records")}
     return RunMetrics(

@@ -13,6 +13,8 @@ import pandas as pd
 
 from .core import ConfigError, TradingKitError, load_settings, resolve_path
 from .data import load_universe, summarize_ohlcv
+from .executors import add_executor_arguments, executor_kwargs
+from .universes import add_universe_arguments, universe_from_args
 
 # %% auto #0
 __all__ = ['DEMO_OVERRIDES', 'data_summary_table', 'cmd_data', 'safe_text', 'sample_specs', 'parse_overrides', 'run_params',
@@ -180,11 +182,12 @@ def cmd_run(args) -> int:
         print(f"resuming run {run_id}: {' '.join(req['tickers'])}", flush=True)
         res = run_batch(req["tickers"], template=req["template"], params=req["params"], output_dir=output_dir,
                         run_id=run_id, workers=args.workers or req["workers"], resume=True, progress=not args.no_progress,
-                        timeout=req.get("timeout"), show_code=req.get("show_code", False), settings=req["settings"])
+                        timeout=req.get("timeout"), show_code=req.get("show_code", False), settings=req["settings"],
+                        **executor_kwargs(args))
         _print_summary(res)
         return 0 if res.ok else 1
     params, cfg = run_params(args)
-    tickers = read_tickers(args.tickers) or (sample_specs(cfg) if args.sample else cfg.data.universe)
+    tickers = read_tickers(args.tickers) or universe_from_args(args) or (sample_specs(cfg) if args.sample else cfg.data.universe)
     check_run_specs(tickers, cfg)
     workers = cfg.run.workers if args.workers is None else args.workers
     if workers < 1: raise ConfigError(f"--workers {workers}: workers must be >= 1")
@@ -192,7 +195,7 @@ def cmd_run(args) -> int:
     res = run_batch(tickers, template=args.template, params=params,
                     output_dir=resolve_path(args.output_dir or cfg.run.output_dir), run_id=args.run_id,
                     workers=workers, progress=not args.no_progress, timeout=args.timeout,
-                    show_code=args.show_code, settings=cfg.to_dict())
+                    show_code=args.show_code, settings=cfg.to_dict(), **executor_kwargs(args))
     _print_summary(res)
     return 0 if res.ok else 1
 
@@ -243,6 +246,7 @@ def add_run_arguments(r: argparse.ArgumentParser) -> argparse.ArgumentParser:
     r.add_argument("--timeout", type=float, help="seconds per notebook cell")
     r.add_argument("--show-code", action="store_true", help="keep code cells in the HTML reports")
     r.add_argument("--no-progress", action="store_true")
+    add_universe_arguments(r); add_executor_arguments(r)  # --universe seed20|FILE, --executor local|dask, --scheduler
     from trading_kit.strategies import STRATEGIES
     g = r.add_argument_group("rule strategies (instead of a model)")
     g.add_argument("--strategy", choices=sorted(STRATEGIES), help="backtest a rule strategy: the same report as a model run")

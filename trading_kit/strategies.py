@@ -13,7 +13,6 @@ from typing import Callable
 import numba
 import numpy as np
 import pandas as pd
-import vectorbt as vbt
 
 from .core import ConfigError
 from .utils import check_bars, check_positive_int
@@ -21,6 +20,7 @@ from .features import atr, ema
 from .intraday import bar_interval, kalman_trend, vwap, vwap_features
 from .risk import instrument_for
 from .backtest import Signals
+from .sweeps import macd_rsi_signals
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'MACD_RSI_GRID', 'MACD_RSI_FAST', 'SESSION_OPENS', 'make_signals', 'Gate', 'as_frame', 'Strategy',
@@ -234,9 +234,7 @@ def macd_rsi(bars, fast, slow, signal, rsi_window, rsi_entry, rsi_exit) -> Signa
     if fast >= slow: raise ConfigError(f"macd_rsi: fast ({fast}) must be below slow ({slow})")
     lo, hi = check_number(rsi_entry, "macd_rsi: rsi_entry", 0, 100), check_number(rsi_exit, "macd_rsi: rsi_exit", 0, 100)
     if lo >= hi: raise ConfigError(f"macd_rsi: rsi_entry ({lo}) must be below rsi_exit ({hi})")
-    m = vbt.MACD.run(bars.close, fast_window=fast, slow_window=slow, signal_window=signal, macd_ewm=True, signal_ewm=True)
-    above = (m.macd > m.signal).to_numpy(); r = vbt.RSI.run(bars.close, window=rsi_window).rsi.to_numpy()
-    return make_signals(bars.index, above & (r < lo), ~above | (r > hi))
+    return make_signals(bars.index, *macd_rsi_signals(bars.close, fast, slow, signal, rsi_window, lo, hi))
 
 # %% ../nbs/08f_strategies.ipynb #60572509
 SESSION_OPENS = {"exchange": ("09:30", "America/New_York"), "london": ("08:00", "Europe/London"),

@@ -15,8 +15,9 @@ from .run_outputs import redact, secret_values
 from .utils import atomic_write_text
 
 # %% auto #0
-__all__ = ['parse_ticker_spec', 'ticker_dir_name', 'html_report', 'is_complete', 'sigterm_interrupts', 'init_worker',
-           'start_kernel', 'run_ticker', 'example_template', 'run_ticker_kw', 'failed_status', 'run_progress']
+__all__ = ['parse_ticker_spec', 'ticker_dir_name', 'html_report', 'is_complete', 'sigterm_interrupts', 'use_kernel_lock',
+           'init_worker', 'start_kernel', 'run_ticker', 'example_template', 'run_ticker_kw', 'failed_status',
+           'run_progress']
 
 # %% ../nbs/11a_ticker_runs.ipynb #d1157ea7
 def parse_ticker_spec(spec: str) -> tuple[str, str | None]:
@@ -78,10 +79,14 @@ def sigterm_interrupts():
     "Make SIGTERM raise KeyboardInterrupt in this process (like Ctrl-C), so a killed run cleans up; returns the old handler."
     return signal.signal(signal.SIGTERM, _raise_interrupt)
 
-def init_worker(lock):
-    "Worker-process set-up: share the kernel start-up lock; SIGTERM ends the ticker cleanly (its kernel shut down)."
+def use_kernel_lock(lock):
+    "Serialise kernel start-ups in this process with `lock` (a multiprocessing Lock, a distributed.Lock: any context manager)."
     global _KERNEL_LOCK
     _KERNEL_LOCK = lock
+
+def init_worker(lock):
+    "Worker-process set-up: share the kernel start-up lock; SIGTERM ends the ticker cleanly (its kernel shut down)."
+    use_kernel_lock(lock)
     sigterm_interrupts()
 
 def _this_python_specs():
