@@ -25,6 +25,7 @@ def _cmd_sentiment_bench(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     "The `trading-kit` parser: one sub-command per job."
     from trading_kit.live_cli import add_paper_arguments, add_predict_arguments, add_serve_arguments
+    from trading_kit.audit_report import add_audit_arguments
     from trading_kit.sentiment import add_sentiment_bench_arguments
     p = argparse.ArgumentParser(prog="trading-kit", description="Honest ML trading research: data, features, models, backtests.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_paper_arguments(sub.add_parser("paper", help="one paper-trading cycle: bars -> predict -> orders -> fills -> ledger"))
     sb = add_sentiment_bench_arguments(sub.add_parser("sentiment-bench", help="benchmark sentiment scorers on a labelled CSV"))
     sb.set_defaults(func=_cmd_sentiment_bench)
+    add_audit_arguments(sub.add_parser("audit", help="test every claim of the research (CLAIMS.md) beside its leaky twin"))
     return p
 
 def main(argv: list[str] | None = None) -> int:
