@@ -6,6 +6,7 @@ Docs: https://github.com/trading-kit/trading-kit/models.html.md"""
 
 # %% ../nbs/04_models.ipynb #5f44ea22
 from __future__ import annotations
+import importlib
 import inspect, math
 
 import torch
@@ -14,9 +15,9 @@ from torch import nn
 from .core import ConfigError, DataError
 
 # %% auto #0
-__all__ = ['MODELS', 'WindowModel', 'LSTMClassifier', 'GRUClassifier', 'GRULSTMFusion', 'CNNLSTM', 'AttentionCNNLSTM',
-           'PositionalEncoding', 'TransformerClassifier', 'CNNTransformer', 'LinearLastBar', 'get_model',
-           'model_summary']
+__all__ = ['MODELS', 'LATER_MODELS', 'WindowModel', 'LSTMClassifier', 'GRUClassifier', 'GRULSTMFusion', 'CNNLSTM',
+           'AttentionCNNLSTM', 'PositionalEncoding', 'TransformerClassifier', 'CNNTransformer', 'LinearLastBar',
+           'get_model', 'model_summary']
 
 # %% ../nbs/04_models.ipynb #07c8d084
 MODELS: dict[str, type] = {}
@@ -178,6 +179,9 @@ class LinearLastBar(WindowModel):
     def logits(self, x): return self.linear(x[:, -1])
 
 # %% ../nbs/04_models.ipynb #a72877c5
+# models defined in later notebooks register themselves on import; named here so any caller (a checkpoint) finds them
+LATER_MODELS = {"fusion": "trading_kit.fusion"}
+
 def get_model(name: str,          # a key of MODELS
               n_features: int,    # features per bar
               n_classes: int = 3, # down / neutral / up
@@ -186,7 +190,8 @@ def get_model(name: str,          # a key of MODELS
               **hp,               # the model's hyper-parameters (hidden, layers, dropout, ...)
              ) -> nn.Module:
     "Build model `name`; unknown names and hyper-parameters raise `ConfigError`."
-    if name not in MODELS: raise ConfigError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
+    if name not in MODELS and name in LATER_MODELS: importlib.import_module(LATER_MODELS[name])
+    if name not in MODELS: raise ConfigError(f"unknown model {name!r}; expected one of {sorted({*MODELS, *LATER_MODELS})}")
     for what, v in (("n_features", n_features), ("n_classes", n_classes)):
         if not isinstance(v, int) or isinstance(v, bool) or v < 1 or (what == "n_classes" and v < 2):
             raise ConfigError(f"model {name!r}: {what} must be a positive int (n_classes >= 2), got {v!r}")
