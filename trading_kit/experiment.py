@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .core import ConfigError, DataError, LeakageError, Settings, load_settings, resolve_path, seed_everything
+from .core import ConfigError, DataError, Settings, load_settings, resolve_path, seed_everything
 from .reports import (experiment_figure, experiment_headline, experiment_metrics, save_strategy_run, strategy_verdict, predictions_frame, read_ticker_folder, result_table,
                                  save_figure, training_figure, verdict_text)
 from .trials import TrialLog, settings_fingerprint

@@ -37,8 +37,8 @@ def result_table(evaluation,   # EvalReport: model and baselines on the test bar
 # %% ../nbs/10c_reports.ipynb #640448f4
 def _pct(x) -> str: return "n/a" if x is None or not np.isfinite(x) else f"{x:+.1%}"
 
-def verdict_text(evaluation, backtest, head=None, full=None) -> str:
-    "Leak alarm, headline notes (collapsed, always long...), model vs best baseline, strategy vs buy-and-hold; `full`: the same signals all-in."
+def verdict_text(evaluation, backtest, head=None, full=None, same=None) -> str:
+    "Leak alarm, headline notes, model vs best baseline, strategy vs buy-and-hold; `full`: the same signals all-in; `same`: same_exposure's."
     from trading_kit.headline import notes
     lines = [w if w.startswith("LEAK ALARM") else f"LEAK ALARM: {w}" for w in evaluation.warnings[:1]]
     lines += [n for n in (notes(head) if head is not None else []) if not n.startswith("LEAK ALARM")]
@@ -48,7 +48,7 @@ def verdict_text(evaluation, backtest, head=None, full=None) -> str:
                  f"max drawdown {_pct(m.get('max_drawdown'))}, {int(m.get('n_trades', 0))} trades, DSR {m.get('dsr', float('nan')):.2f} "
                  f"for N={int(m.get('n_trials', 1))} configurations tried) vs buy-and-hold {_pct(b.get('total_return'))} "
                  f"(Sharpe {b.get('sharpe', float('nan')):.2f}, max drawdown {_pct(b.get('max_drawdown'))}).")
-    same = same_exposure(backtest)
+    same = same_exposure(backtest) if same is None else same
     if same: lines.append(f"Risk-sized entries held {value_exposure(backtest):.1%} of equity on average; buy-and-hold at that exposure "
                           f"returned {_pct(same['total_return'])} (Sharpe {same['sharpe']:.2f}, max drawdown {_pct(same['max_drawdown'])}).")
     if full is not None:
@@ -165,7 +165,7 @@ def same_exposure(backtest) -> dict:
     m = performance_metrics(scale_to_exposure(backtest.benchmark_equity, value_exposure(backtest), init), init)
     return {k: m[k] for k in ("total_return", "sharpe", "max_drawdown")}
 
-def experiment_headline(exp):
+def experiment_headline(exp, same: dict | None = None): # same: same_exposure(exp.backtest), if already computed
     "The `Headline` of a run `Experiment` (an open position counts as a trade; N is the trials ledger's)."
     from trading_kit.run_metrics import headline_from_results
     ev, bt = exp.evaluation, exp.backtest
@@ -173,14 +173,15 @@ def experiment_headline(exp):
     return headline_from_results(ev.table, ev.model_name, ev.best_baseline, ev.delta_ci, bt.metrics, bt.benchmark_metrics,
                                  predicted=exp.probs.argmax(1), n_trials=exp.n_trials, skipped_signals=dict(bt.skipped),
                                  open_at_end=bool(len(assets) and float(assets.iloc[-1]) != 0),
-                                 same_exposure=same_exposure(bt), leak_alarm=exp.leak_alarm)
+                                 same_exposure=same_exposure(bt) if same is None else same, leak_alarm=exp.leak_alarm)
 
 def experiment_metrics(exp):
     "The `RunMetrics` of a run `Experiment`: its full settings, each stage's figures and the headline."
     from trading_kit.run_metrics import RunMetrics
     d, ev, bt = exp.data, exp.evaluation, exp.backtest
     m, b = bt.metrics, bt.benchmark_metrics
-    head = experiment_headline(exp)
+    same = same_exposure(bt)   # computed once: the headline, the backtest section and the verdict all show it
+    head = experiment_headline(exp, same)
     spans = {part: {"samples": int(len(pos)), "start": str(d.index[pos[0]]), "end": str(d.index[pos[-1]])}
              for part, pos in d.splits.items() if len(pos)}
     s = exp.settings
@@ -200,11 +201,12 @@ def experiment_metrics(exp):
                   "amp": exp.fit.amp_dtype, "history": exp.fit.history.to_dict(orient="list")},
         evaluation={"table": ev.table, "best_baseline": ev.best_baseline, "delta": ev.delta, "delta_ci": list(ev.delta_ci),
                     "p_model_better": ev.p_model_better, "verdict": ev.verdict, "leak_warnings": ev.warnings},
-        backtest={"strategy": m, "buy_and_hold": b, "same_exposure": same_exposure(bt), "value_exposure": value_exposure(bt),
+        backtest={"strategy": m, "buy_and_hold": b, "same_exposure": same, "value_exposure": value_exposure(bt),
                   "fully_invested": None if exp.full_exposure is None else exp.full_exposure.metrics, "notes": list(bt.notes),
                   "skipped": dict(bt.skipped)},
         headline=head, walk_forward=wf,
-        extra={"settings": asdict(s), "interval": exp.interval, "verdict": exp.verdict, "n_trials": exp.n_trials})  # timings: timings.json
+        extra={"settings": asdict(s), "interval": exp.interval, "n_trials": exp.n_trials,
+               "verdict": verdict_text(ev, bt, head, exp.full_exposure, same) + (f"\nNews fusion: {exp.fusion.verdict}" if exp.fusion else "")})  # timings: timings.json
 
 def training_figure(fit, data, title: str = "training curves"):
     "The fit's curves beside the validation bars' rate of the training part's majority class."
