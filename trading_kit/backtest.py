@@ -6,15 +6,11 @@ Docs: https://github.com/trading-kit/trading-kit/backtest.html.md"""
 
 # %% ../nbs/08b_backtest.ipynb #4b1fda9c
 from __future__ import annotations
-import warnings
+import functools, warnings
 from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
-import vectorbt as vbt
-from numba import njit
-from vectorbt.portfolio import nb as _pnb
-from vectorbt.portfolio.enums import NoOrder as _NoOrder
 
 from .core import BacktestConfig, ConfigError, DataError, RiskConfig, Settings, stage_config
 from .utils import check_bars
@@ -125,20 +121,28 @@ def _bool(x, index, name) -> np.ndarray:
     return x.fillna(False).astype(bool).to_numpy()
 
 # %% ../nbs/08b_backtest.ipynb #18667161
-@njit
-def _replay_orders_nb(c, start, size, price, closing, fees, slippage):
-    k = start[c.i] + c.call_idx
-    if k < start[c.i + 1]:
-        if closing[k]:  # close out exactly (target 0 units), whatever float dust the fills left
-            return 0, _pnb.order_nb(size=0.0, price=price[k], size_type=3, fees=fees, slippage=slippage)
-        return 0, _pnb.order_nb(size=size[k], price=price[k], fees=fees, slippage=slippage)
-    return -1, _NoOrder
+@functools.cache
+def _replay_orders_nb():
+    "The numba order function that replays the orders; built on first use, so importing this module does not import vectorbt."
+    from numba import njit
+    from vectorbt.portfolio.nb import order_nb
+    from vectorbt.portfolio.enums import NoOrder
+    @njit
+    def replay(c, start, size, price, closing, fees, slippage):
+        k = start[c.i] + c.call_idx
+        if k < start[c.i + 1]:
+            if closing[k]:  # close out exactly (target 0 units), whatever float dust the fills left
+                return 0, order_nb(size=0.0, price=price[k], size_type=3, fees=fees, slippage=slippage)
+            return 0, order_nb(size=size[k], price=price[k], fees=fees, slippage=slippage)
+        return -1, NoOrder
+    return replay
 
 def _book(df, orders, init_cash, fee, slip):
+    import vectorbt as vbt   # 2-5 s to import: only when a backtest is booked
     start = np.searchsorted(orders["bar"], np.arange(len(df) + 1)).astype(np.int64)
     closing = np.array([r != "entry" for r in orders["reason"]], np.bool_)
     freq = (df.index[1:] - df.index[:-1]).median()   # not infer_freq: it warns under pandas 3.1
-    return vbt.Portfolio.from_order_func(df["close"], _replay_orders_nb, start, orders["units"].astype(float), orders["price"].astype(float),
+    return vbt.Portfolio.from_order_func(df["close"], _replay_orders_nb(), start, orders["units"].astype(float), orders["price"].astype(float),
                                          closing, fee, slip, flexible=True, init_cash=init_cash, freq=freq, max_orders=max(len(closing), 1))
 
 def _trades(pf, index) -> pd.DataFrame:
