@@ -13,7 +13,6 @@ import pandas as pd
 from .core import ConfigError, DataError
 from .ohlcv import INTERVALS
 from .intraday import bar_interval, mtf_features
-from .regimes import AnomalyScore, HMMRegime
 from .orderbook import book_levels, orderbook_features
 from .lookahead import check_lookahead
 from .strategies import (STRATEGIES, Gate, Strategy, as_frame, check_intraday, check_number, check_window,
@@ -66,6 +65,7 @@ def fitted(model, train: pd.DataFrame):
                    dict(quantile=(0.9, 0.95, 0.99)), kind="filter")
 def anomaly_filter(bars, train_end, quantile, n_estimators, seed, flatten) -> Gate:
     "Alarm where the Isolation Forest (fitted up to train_end) scores a bar above the training `quantile`."
+    from trading_kit.regimes import AnomalyScore   # sklearn and hmmlearn load with the filters that use them
     q = check_number(quantile, "anomaly_filter: quantile", 0.5, 1.0)
     train = split_at(bars, train_end, "anomaly_filter")
     model = fitted(AnomalyScore(n_estimators=check_window(n_estimators, "anomaly_filter: n_estimators"), seed=seed), train)
@@ -77,6 +77,7 @@ def anomaly_filter(bars, train_end, quantile, n_estimators, seed, flatten) -> Ga
                    dict(n_states=(2, 3), threshold=(0.5, 0.8)), kind="filter")
 def hmm_filter(bars, train_end, n_states, threshold, seed, flatten) -> Gate:
     "Alarm while the forward-filtered probability of the most volatile HMM state exceeds `threshold`."
+    from trading_kit.regimes import HMMRegime
     thr = check_number(threshold, "hmm_filter: threshold", 0.0, 1.0)
     train = split_at(bars, train_end, "hmm_filter")
     model = fitted(HMMRegime(n_states=check_window(n_states, "hmm_filter: n_states", 2), seed=seed), train)
