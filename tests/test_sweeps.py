@@ -101,3 +101,35 @@ def test_macd_rsi_signals_equal_vectorbt(msft):
     above = (m.macd > m.signal).to_numpy(); r = vbt.RSI.run(msft.close, window=10).rsi.to_numpy()
     e, x = macd_rsi_signals(msft.close, 5, 35, 5, 10, 40, 65)
     assert (e == (above & (r < 40))).all() and (x == (~above | (r > 65))).all() and 0 < e.sum() < len(e)
+
+
+_AFTER_WARM_UP = """
+import json, numpy as np, pandas as pd
+from trading_kit import intraday, performance, regimes, strategies, sweeps
+from trading_kit.data import load_ohlcv
+from trading_kit.warmup import warm_kernels
+warm_kernels()
+kernels = {f"{m.__name__}.{k}": v for m in (sweeps, strategies, performance, intraday, regimes) for k, v in vars(m).items() if hasattr(v, "signatures")}
+before = {k: len(v.signatures) for k, v in kernels.items()}
+msft, eur = load_ohlcv("MSFT"), load_ohlcv("EURUSD", interval="1h")
+grid = dict(fast=(5, 12), slow=(26,), signal=(9,), rsi_window=(7, 14))
+for data in ({"MSFT": msft}, {"EURUSD": eur}, {"MSFT": msft, "EURUSD": eur}, msft.astype("float32"), msft.copy()):
+    for fractional in (True, False): sweeps.sweep_macd_rsi(data, benchmark=False, fractional=fractional, **grid)
+for close in (msft.close, msft.close.to_numpy().copy(), list(eur.close[:300])):
+    e, x = sweeps.macd_rsi_signals(close, np.int32(5), 20, 5, 7)
+    idx = msft.index[:len(e)]
+    strategies.hold_with_time_stop(idx, e, x, max_bars=5); strategies.hold_with_time_stop(idx, pd.Series(e, idx), x, ~e, x)
+performance.drawdown(msft.close); performance.drawdown(np.r_[1000.0, msft.close.to_numpy()]); intraday.kalman_trend(eur.close)
+regimes.HMMRegime(n_states=3).fit(msft.iloc[:2000]).transform(msft)
+print(json.dumps({k: [before[k], len(v.signatures)] for k, v in kernels.items()}))
+"""
+
+
+def test_after_warm_up_the_real_calls_compile_nothing():
+    "make install's warm_kernels builds what the real calls use (MSFT daily, EURUSD hourly, float32 bars, plain arrays): they compile nothing."
+    import json, subprocess, sys
+    run = subprocess.run([sys.executable, "-c", _AFTER_WARM_UP], capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    counts = json.loads(run.stdout.strip().splitlines()[-1])
+    assert counts["trading_kit.sweeps._sweep_nb"][0] >= 1   # warm_kernels loaded or compiled it: the check below has teeth
+    assert {k: c for k, c in counts.items() if c[1] != c[0]} == {}

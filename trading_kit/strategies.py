@@ -217,7 +217,7 @@ def hold_with_time_stop(index, enter_long, exit_long, enter_short=None, exit_sho
                        ) -> Signals:
     "Entries and exits of a one-position-at-a-time walk over the conditions, with an optional time stop."
     z = np.zeros(len(index), bool)
-    arr = lambda x: z if x is None else _bools(x, index).to_numpy()
+    arr = lambda x: z if x is None else np.require(_bools(x, index).to_numpy(), np.bool_, "CW")  # one argument type: the one make install compiled
     E, X, SE, SX = _hold_nb(arr(enter_long), arr(exit_long), arr(enter_short), arr(exit_short), int(max_bars))
     return Signals(*(pd.Series(a, index=index) for a in (E, X, SE, SX)))
 

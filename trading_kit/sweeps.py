@@ -28,6 +28,13 @@ def _kernel(**options):
         except RuntimeError: return njit(**options)(fn)
     return wrap
 
+# %% ../nbs/08d_sweeps.ipynb #e04ba177
+def _prices(x) -> np.ndarray:
+    "x as a read-only C-contiguous float64 array (a view where it is one already): the argument type the cached kernels were compiled for."
+    a = np.ascontiguousarray(x, dtype=np.float64)
+    if a.flags.writeable: a = a.view(); a.flags.writeable = False
+    return a
+
 # %% ../nbs/08d_sweeps.ipynb #20c66222
 @_kernel()
 def _ewm_nb(a, span):
@@ -92,8 +99,8 @@ def macd_rsi_signals(close,                # close prices, one per bar (array or
                      upper: float = 70.0,  # exit when RSI rises above this
                     ) -> tuple:            # (entries, exits): bool arrays, one per bar
     "Long while MACD > signal and RSI < `lower`; exit when MACD < signal or RSI > `upper` (the sweep's rule, one configuration)."
-    c = np.ascontiguousarray(np.asarray(close, float))
-    above = _macd_above_nb(c, np.array([fast]), np.array([slow]), np.array([signal]))[0]
+    c = _prices(close)
+    above = _macd_above_nb(c, *(np.array([x], np.int64) for x in (fast, slow, signal)))[0]
     with np.errstate(invalid="ignore"):
         r = _rsi_nb(c, int(rsi_window))
         return above & (r < lower), ~above | (r > upper)
@@ -243,12 +250,12 @@ def sweep_macd_rsi(data,                      # OHLCV DataFrame, or {ticker: OHL
     tables, bench = [], {}
     for ticker, df in frames.items(): check_bars(df, ticker, what="sweep")
     for ticker, df in frames.items():
-        close, T = np.ascontiguousarray(df["close"].to_numpy(float)), len(df)
+        close, T = _prices(df["close"].to_numpy(float)), len(df)
         above = _macd_above_nb(close, f_, s_, g_)                        # MACD combinations x bars
-        rsi = np.stack([_rsi_nb(close, w) for w in windows])             # RSI windows x bars
+        rsi = np.stack([_rsi_nb(close, int(w)) for w in windows])        # RSI windows x bars
         if engine == "numba":
             out = np.empty((len(mi_all), len(_STATS)))
-            _sweep_nb(np.ascontiguousarray(df["open"].to_numpy(float)), close, above, *_jump_tables(rsi, w_col, lo, hi),
+            _sweep_nb(_prices(df["open"].to_numpy(float)), close, above, *_jump_tables(rsi, w_col, lo, hi),
                       fee, slip, float(init_cash), 0.0 if fractional else 1.0, out)
         else:
             out = _sweep_vectorbt(df, above, rsi, mi_all, qi_all, w_col, lo, hi, fee, slip, init_cash, fractional, max_cells)
@@ -263,6 +270,6 @@ def sweep_macd_rsi(data,                      # OHLCV DataFrame, or {ticker: OHL
             bench[ticker] = b.benchmark_metrics
     table = pd.concat(tables, ignore_index=True)
     n_trials = len(table); sd = float(np.nanstd(table["sharpe_per_bar"], ddof=1)) if n_trials > 1 else 0.0
-    cols = [np.ascontiguousarray(table[c].to_numpy(float)) for c in ("sharpe_per_bar", "n_bars", "skew", "kurtosis")]
+    cols = [_prices(table[c].to_numpy(float)) for c in ("sharpe_per_bar", "n_bars", "skew", "kurtosis")]
     table[["psr", "dsr"]] = _psr_nb(*cols, expected_max_sharpe(n_trials, sd))
     return SweepResult(table, pd.DataFrame(bench).T, n_trials, list(_PARAMS), sd)

@@ -11,6 +11,8 @@ import time
 import numpy as np
 import pandas as pd
 
+from .intraday import kalman_trend
+from .performance import drawdown
 from .sweeps import macd_rsi_signals, sweep_macd_rsi
 from .strategies import hold_with_time_stop
 
@@ -34,4 +36,10 @@ def warm_kernels() -> dict:
     step("macd_rsi_signals", lambda: macd_rsi_signals(bars.close, 5, 20, 5, 7, 50, 70))
     entries, exits = macd_rsi_signals(bars.close, 5, 20, 5, 7, 50, 70)
     step("hold_with_time_stop", lambda: hold_with_time_stop(bars.index, entries, exits, max_bars=5))
+    step("drawdown", lambda: (drawdown(bars.close), drawdown(np.r_[1000.0, bars.close.to_numpy()])))  # read-only and writable arrays (performance_metrics)
+    step("kalman_trend", lambda: kalman_trend(bars.close))
+    def hmm():
+        from trading_kit.regimes import HMMRegime   # sklearn and hmmlearn: only here, not with the module
+        HMMRegime(n_states=2).fit(bars).transform(bars)
+    step("hmm_regime", hmm)
     return took
