@@ -22,6 +22,7 @@ def _loaded(code: str) -> set:
     ("trading_kit.strategy_filters", ("sklearn", "hmmlearn")),
     ("trading_kit.warmup", ("sklearn", "hmmlearn")),
     ("trading_kit.experiment", ()),
+    ("trading_kit.evaluation", ()),
 ])
 def test_import_loads_no_heavy_library(module, also_absent):
     loaded = _loaded(f"import {module}")

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
-from matplotlib.figure import Figure
 
 from .core import ConfigError, DataError
 from .metrics import (CLASSES, N_CLASSES, calibration_table, check_labels, check_probs, check_returns,
@@ -238,6 +237,7 @@ def plot_confusion(cm,                       # (3, 3) confusion matrix, true cla
                    figsize=(4.2, 3.6),
                   ) -> Figure:
     "Heat map of a confusion matrix, each cell showing its count and its share of the true class."
+    from matplotlib.figure import Figure   # matplotlib loads with the first plot, not with the module
     cm = np.asarray(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1] or cm.shape[0] != len(labels):
         raise DataError(f"cm: expected a square matrix of {len(labels)} classes, got shape {cm.shape}")
@@ -262,6 +262,7 @@ def plot_calibration(y_true,                 # class ids 0/1/2
                      figsize=(5, 5),
                     ) -> Figure:
     "Reliability diagram (top-label confidence vs hit rate, ECE in the legend) over a histogram of confidences."
+    from matplotlib.figure import Figure
     sets = probs if isinstance(probs, dict) else {"model": probs}
     fig = Figure(figsize=figsize, layout="constrained")
     ax, axh = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
