@@ -233,7 +233,7 @@ def test_run_strategy_offline(eurusd, msft):
     g = run_strategy(msft.iloc[-3000:], "vwap_reversion", cfg, grid=True)
     assert g.n_trials == 24 and g.pbo is not None and 0 <= g.oos_rank <= 1
     assert g.dsr <= g.backtest.metrics["psr"] + 1e-12
-    assert g.params == g.grid.assign(sharpe=g.grid.sharpe.fillna(-np.inf)).nlargest(1, "sharpe")[["k", "unit", "max_bars"]].iloc[0].to_dict() | \
+    assert g.params == g.grid.assign(s=g.grid.selection_sharpe.fillna(-np.inf)).nlargest(1, "s")[["k", "unit", "max_bars"]].iloc[0].to_dict() | \
         {k: v for k, v in g.params.items() if k not in ("k", "unit", "max_bars")}
 
 
