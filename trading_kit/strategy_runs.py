@@ -262,7 +262,7 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     "Add --strategy, --grid, --param k=v (repeatable) and --train-end to a parser."
     g = parser.add_argument_group("rule strategies")
     g.add_argument("--strategy", choices=sorted(STRATEGIES), help="backtest a rule strategy instead of a model")
-    g.add_argument("--grid", action="store_true", help="sweep the strategy's default grid (DSR for the configurations tried, PBO)")
+    g.add_argument("--grid", action="store_true", help="sweep the strategy's default grid: chosen on the bars before the test bars, reported on the test bars (DSR for the configurations tried, PBO)")
     g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a strategy parameter (repeatable)")
     g.add_argument("--train-end", default=None, help="fitted filters: last training bar (default: labels.train_frac)")
     return parser
