@@ -219,7 +219,7 @@ def run_strategy(bars: pd.DataFrame,      # validated OHLCV bars
                  *, params: dict | None = None, # parameters over the defaults (fixed across a grid)
                  grid=False,              # True: the strategy's grid; a dict: that grid; False: one configuration
                  ticker: str | None = None, # default bars.attrs['ticker']
-                 start=None,              # first bar traded; a grid chooses on the bars before it (default: all; a grid or a fitted filter: the bar after train_end)
+                 start=None,              # first bar traded; a grid chooses on the bars before it (default: all; a grid: after the first labels.train_frac of the bars; a fitted filter: after train_end)
                  train_end=None,          # fitted filters: fitted on bars up to here (default: train_frac of the bars)
                  n_splits: int = 16,      # PBO blocks
                  n_trials_before: int = 0, # configurations tried on this ticker before this run (the trials ledger's count)
