@@ -107,7 +107,7 @@ def macd_rsi(ctx: AuditContext) -> AuditRecord:
     b, bci = _fig(cf, "test_sharpe"); f, n = cf.figures.estimate, cf.n
     verdict = (("supported" if f.test_dsr >= 0.95 and f.pbo < 0.5 else "not supported") + f": the preset chosen on the first "
                f"{n['selection_bars']} bars (Sharpe {f.selection_sharpe:.2f} there, a maximum) has Sharpe {b:.2f} after costs on the "
-               f"{n['test_bars']} bars after them (95% CI {bci[0]:.2f}-{bci[1]:.2f}), rank {int(f.test_rank)} of {n['trials']} there; deflated for "
+               f"{n['test_bars']} bars after them (95% CI {bci[0]:.2f} to {bci[1]:.2f}), rank {int(f.test_rank)} of {n['trials']} there; deflated for "
                f"the {n['trials']} trials its DSR is {f.test_dsr:.2f} and the probability of backtest overfitting is {f.pbo:.2f}; "
                f"buy-and-hold Sharpe {f.buy_and_hold_sharpe:.2f} on the same bars")
     return AuditRecord("macd-rsi", c["claim"], f"MACD x RSI fast presets swept on {s.intraday} 1h (the research: 5-15 minute bars), {_costs_text(ctx)}; "
