@@ -165,6 +165,6 @@ def test_a_strategy_grid_from_the_cli_is_chosen_before_the_bars_it_reports(tmp_p
     d = tmp_path / "g" / "MSFT"
     m, g = json.loads((d / "metrics.json").read_text()), pd.read_parquet(d / "grid.parquet")
     sel, test = m["splits"]["selection"], m["splits"]["test"]
-    assert pd.Timestamp(sel["end"]) < pd.Timestamp(test["start"]) and test["bars"] == m["data"]["bars"] - sel["bars"]
+    assert pd.Timestamp(sel["end"]) < pd.Timestamp(test["start"]) and test["samples"] == m["data"]["bars"] - sel["samples"]
     assert f"Chosen on {sel['start'][:10]} to {sel['end'][:10]}" in m["verdict"] and f"tested on {test['start'][:10]}" in m["verdict"]
     assert g.chosen.sum() == 1 and g.selection_sharpe.idxmax() == g.chosen.idxmax() and m["headline"]["n_trials"] >= len(g)

@@ -139,11 +139,11 @@ def _grid_words(result) -> str:
     return text + "."
 
 def _strategy_parts(r, index: pd.DatetimeIndex) -> dict:
-    "A grid's selection and test bars (part -> bars, start, end); {} for one configuration."
+    "A grid's selection and test bars (part -> samples, start, end, as a model run's splits); {} for one configuration."
     if r.grid is None: return {}
     eq, (a, b) = r.backtest.equity.index, r.selection
-    return {"selection": {"bars": int(index.searchsorted(b, "right") - index.searchsorted(a)), "start": str(a), "end": str(b)},
-            "test": {"bars": len(eq), "start": str(eq[0]), "end": str(eq[-1])}}
+    return {"selection": {"samples": int(index.searchsorted(b, "right") - index.searchsorted(a)), "start": str(a), "end": str(b)},
+            "test": {"samples": len(eq), "start": str(eq[0]), "end": str(eq[-1])}}
 
 def save_strategy_run(exp, folder: Path, figures: bool = True) -> Path:
     "Write a strategy run's metrics.json (RunMetrics), signals.parquet, grid.parquet and figures/ to `folder`."
