@@ -153,7 +153,7 @@ def test_a_rule_strategy_runs_from_the_cli_like_a_model(tmp_path):
     m = json.loads((d / "metrics.json").read_text())
     assert m["params"]["strategy"] == "vwap_reversion" and m["headline"]["n_trials"] >= 1
     assert m["backtest"]["strategy"]["n_trials"] >= 1 and "buy_and_hold" in m["backtest"]
-    assert "never traded" in r.stdout and "exposure caps" in r.stdout          # a $1,000 account: said, not hidden
+    assert "never traded" in r.stdout and "smallest order" in r.stdout          # a $1,000 account: said, not hidden
     assert (d / "report.html").is_file() and (d / "figures" / "experiment.png").is_file()
 
 
