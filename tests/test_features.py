@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 talib = pytest.importorskip("talib")
 
 import trading_kit.features as features_mod
+import trading_kit.indicators as indicators_mod
 from trading_kit.core import ConfigError, DataError, LeakageError, TradingKitError
 from trading_kit.data import load_ohlcv, resample_ohlcv
 from trading_kit.features import FEATURE_PRESETS, SEED32_COLUMNS, engineer_features, list_presets, seed32, synthetic_ohlcv
@@ -60,7 +61,7 @@ def test_seed32_agrees_with_talib(bars, ticker):
 @pytest.mark.parametrize("ticker", [t for t, _ in SAMPLES])
 def test_seed32_without_talib_agrees_after_warmup(bars, ticker, monkeypatch):
     "pandas-ta's own (pure pandas) code path, used when TA-Lib is absent, matches TA-Lib after warm-up."
-    monkeypatch.setattr(features_mod, "_TALIB", False)
+    monkeypatch.setattr(indicators_mod, "_TALIB", False)
     df = bars[ticker]
     _assert_agree(seed32(df), _talib_expected(df), f"{ticker} (no TA-Lib)")
 
@@ -301,11 +302,11 @@ def test_combined_preset_rejects_stray_options():
 # ---------- issue 17: the faster seed32 gives the values it gave before ----------
 
 def _rolling_before(a, length, how="mean", ddof=0):
-    "features.rolling as it was before issue 17 (frozen)."
+    "indicators.rolling as it was before issue 17 (frozen)."
     a = np.ascontiguousarray(a, dtype="float64")
     if len(a) < length: return np.full(len(a), np.nan)
     nan = np.isnan(a)
-    if features_mod._TALIB and nan.sum() == np.argmax(~nan):
+    if indicators_mod._TALIB and nan.sum() == np.argmax(~nan):
         f = {"mean": talib.SMA, "sum": talib.SUM, "max": talib.MAX, "min": talib.MIN}.get(how)
         if f is not None: return f(a, length)
         if how == "std": return talib.STDDEV(a, length, 1.0) * np.sqrt(length / (length - ddof))
@@ -325,8 +326,8 @@ def _engineer_seed32_before(df):
         if minus: F[k] -= minus
         if scale != 1.0: F[k] *= scale
     a14 = m.atr(h, l, c, 14)
-    logc = np.log(c)
     with np.errstate(all="ignore"):
+        logc = np.log(c)
         F["rsi_9"][:], F["rsi_14"][:] = m.rsi(c, 9), m.rsi(c, 14)
         ratio(m.macd(c, 5, 13, 1)[0], a14, "macd_5_13_1_atr")
         line, signal, hist = m.macd(c, 12, 26, 9)
@@ -341,7 +342,9 @@ def _engineer_seed32_before(df):
         ob = m.obv(c, v)
         F["obv_slope_10"][:10] = np.nan
         np.divide(ob[10:] - ob[:-10], _rolling_before(v, 10, "sum")[10:], out=F["obv_slope_10"][10:])
-        F["adx_14"][:], F["plus_di_14"][:], F["minus_di_14"][:] = m.adx(h, l, c, 14)
+        F["adx_14"][:], F["plus_di_14"][:], F["minus_di_14"][:] = (
+            (talib.ADX(h, l, c, 14), talib.PLUS_DI(h, l, c, 14), talib.MINUS_DI(h, l, c, 14)) if indicators_mod._TALIB
+            else m.adx(h, l, c, 14))
         r = F["log_return_1"]
         r[0] = np.nan; np.subtract(logc[1:], logc[:-1], out=r[1:])
         F["log_return_5"][:5] = np.nan; np.subtract(logc[5:], logc[:-5], out=F["log_return_5"][5:])
@@ -385,7 +388,7 @@ def _frames_for_parity(bars):
 @pytest.mark.parametrize("talib_on", [True, False])
 def test_engineer_features_equals_the_version_before_issue17(bars, talib_on, monkeypatch):
     "Same columns, dtypes, index, NaN pattern and values (to 1e-9) as before the speed-up, with and without TA-Lib."
-    monkeypatch.setattr(features_mod, "_TALIB", talib_on)
+    monkeypatch.setattr(indicators_mod, "_TALIB", talib_on)
     for name, df in _frames_for_parity(bars).items():
         if not talib_on and len(df) > 5000: continue     # pandas-ta's path is slow; the short frames cover it
         got, exp = engineer_features(df), _engineer_seed32_before(df)

@@ -6,29 +6,23 @@ Docs: https://github.com/trading-kit/trading-kit/features.html.md"""
 
 # %% ../nbs/02_features.ipynb #922945fb
 from __future__ import annotations
-import importlib, inspect, warnings
+import importlib, inspect
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-with warnings.catch_warnings():   # pandas-ta-classic reads Timestamp.dayofyear at import, deprecated in pandas 3.1
-    warnings.simplefilter("ignore", DeprecationWarning); warnings.simplefilter("ignore", FutureWarning)
-    import pandas_ta_classic as ta
-try: import talib
-except ImportError: talib = None
 
 from .core import ConfigError, DataError
 from .ohlcv import OHLCV
+from .indicators import (_a, _stoch_willr, adx, atr, bbands, cci, ema, macd, mfi, obv, roc, rolling, rsi,
+                                    stoch, willr)   # the indicators, importable from here as before
 
 # %% auto #0
-__all__ = ['SEED32_COLUMNS', 'INTRADAY_MACD', 'INTRADAY_RSI', 'FEATURE_PRESETS', 'check_bars', 'synthetic_ohlcv', 'rsi', 'macd',
-           'atr', 'bbands', 'obv', 'adx', 'roc', 'stoch', 'willr', 'cci', 'mfi', 'ema', 'rolling', 'seed32',
+__all__ = ['SEED32_COLUMNS', 'INTRADAY_MACD', 'INTRADAY_RSI', 'FEATURE_PRESETS', 'check_bars', 'synthetic_ohlcv', 'seed32',
            'macd_intraday', 'rsi_intraday', 'Preset', 'list_presets', 'engineer_features']
 
 # %% ../nbs/02_features.ipynb #4bafcfe7
-_TALIB = talib is not None  # use TA-Lib directly when installed; pandas-ta otherwise
-
 def check_bars(df: pd.DataFrame,    # OHLCV bars
                min_bars: int = 1,   # fewest bars the caller can work with
                who: str = "features", # named in the error
@@ -72,115 +66,6 @@ def synthetic_ohlcv(n: int = 1000,          # bars
     idx = pd.date_range(start, periods=n, freq=freq, name="date")
     return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx)
 
-# %% ../nbs/02_features.ipynb #44158b01
-def _a(x) -> np.ndarray: return np.ascontiguousarray(x, dtype="float64")
-def _nan_if_none(x, n) -> np.ndarray: return np.full(n, np.nan) if x is None else _a(x)
-def _S(x) -> pd.Series: return pd.Series(_a(x))
-
-def rsi(close, length: int = 14) -> np.ndarray:
-    "Wilder's RSI, 0-100."
-    c = _a(close)
-    return talib.RSI(c, length) if _TALIB else _nan_if_none(ta.rsi(_S(c), length), len(c))
-
-def macd(close, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple:
-    "MACD line, signal and histogram."
-    c = _a(close)
-    if _TALIB: return talib.MACD(c, fast, slow, signal)
-    m = ta.macd(_S(c), fast, slow, signal)
-    return tuple(np.full(len(c), np.nan) for _ in range(3)) if m is None else (_a(m.iloc[:, 0]), _a(m.iloc[:, 2]), _a(m.iloc[:, 1]))
-
-def atr(high, low, close, length: int = 14) -> np.ndarray:
-    "Wilder's average true range."
-    h, l, c = _a(high), _a(low), _a(close)
-    return talib.ATR(h, l, c, length) if _TALIB else _nan_if_none(ta.atr(_S(h), _S(l), _S(c), length), len(c))
-
-def bbands(close, length: int = 20, std: float = 2.0) -> tuple:
-    "Bollinger lower, middle, upper (population std)."
-    c = _a(close)
-    if _TALIB: up, mid, lo = talib.BBANDS(c, length, std, std); return lo, mid, up
-    b = ta.bbands(_S(c), length, std)
-    return tuple(np.full(len(c), np.nan) for _ in range(3)) if b is None else tuple(_a(b.iloc[:, i]) for i in range(3))
-
-def obv(close, volume) -> np.ndarray:
-    "On-balance volume."
-    c, v = _a(close), _a(volume)
-    return talib.OBV(c, v) if _TALIB else _nan_if_none(ta.obv(_S(c), _S(v)), len(c))
-
-def _adx_from_di(plus: np.ndarray, minus: np.ndarray, length: int):
-    "TA-Lib's ADX from its +DI and -DI without a third pass over the bars; None where TA-Lib would hold ADX (a zero DI sum)."
-    total = plus + minus
-    if len(plus) < 2 * length or not np.all(total[length:] > 1e-8): return None   # TA-Lib skips DX there: leave it to ADX
-    dx = np.subtract(minus, plus); np.abs(dx, out=dx); dx /= total; dx *= 100       # DX, in TA-Lib's order of operations
-    dx = dx[length - 1:]; dx[0] = 0.0                                               # ATR reads no bar before its first
-    zero = np.zeros(len(dx))
-    # Wilder's smoothing of DX seeded with the mean of the first `length` values, i.e. TA-Lib's ATR of
-    # (high=DX, low=0, close=0), whose true range is DX; equal to TA-Lib's ADX to ~1e-13
-    return np.concatenate([np.full(length - 1, np.nan), talib.ATR(dx, zero, zero, length)])
-
-def adx(high, low, close, length: int = 14) -> tuple:
-    "ADX, +DI and -DI."
-    h, l, c = _a(high), _a(low), _a(close)
-    if _TALIB:
-        plus, minus = talib.PLUS_DI(h, l, c, length), talib.MINUS_DI(h, l, c, length)
-        a = _adx_from_di(plus, minus, length)
-        return (talib.ADX(h, l, c, length) if a is None else a), plus, minus
-    d = ta.adx(_S(h), _S(l), _S(c), length)
-    return tuple(np.full(len(c), np.nan) for _ in range(3)) if d is None else tuple(_a(d.iloc[:, i]) for i in range(3))
-
-def roc(close, length: int = 12) -> np.ndarray:
-    "Rate of change in %."
-    c = _a(close)
-    return talib.ROC(c, length) if _TALIB else _nan_if_none(ta.roc(_S(c), length), len(c))
-
-def stoch(high, low, close, k: int = 14, d: int = 3, smooth_k: int = 3) -> tuple:
-    "Slow stochastic %K and %D (SMA smoothing)."
-    h, l, c = _a(high), _a(low), _a(close)
-    if _TALIB: return talib.STOCH(h, l, c, k, smooth_k, 0, d, 0)
-    s = ta.stoch(_S(h), _S(l), _S(c), k, d, smooth_k)
-    return (np.full(len(c), np.nan),) * 2 if s is None else (_a(s.iloc[:, 0]), _a(s.iloc[:, 1]))
-
-def willr(high, low, close, length: int = 14) -> np.ndarray:
-    "Williams %R, -100..0."
-    h, l, c = _a(high), _a(low), _a(close)
-    return talib.WILLR(h, l, c, length) if _TALIB else _nan_if_none(ta.willr(_S(h), _S(l), _S(c), length), len(c))
-
-def cci(high, low, close, length: int = 20) -> np.ndarray:
-    "Commodity channel index."
-    h, l, c = _a(high), _a(low), _a(close)
-    return talib.CCI(h, l, c, length) if _TALIB else _nan_if_none(ta.cci(_S(h), _S(l), _S(c), length), len(c))
-
-def mfi(high, low, close, volume, length: int = 14) -> np.ndarray:
-    "Money flow index."
-    h, l, c, v = _a(high), _a(low), _a(close), _a(volume)
-    return talib.MFI(h, l, c, v, length) if _TALIB else _nan_if_none(ta.mfi(_S(h), _S(l), _S(c), _S(v), length), len(c))
-
-def ema(x, length: int) -> np.ndarray:
-    "Exponential moving average (SMA-seeded, as TA-Lib)."
-    c = _a(x)
-    return talib.EMA(c, length) if _TALIB else _nan_if_none(ta.ema(_S(c), length), len(c))
-
-def _only_leading_nan(a: np.ndarray) -> bool:
-    "Whether every NaN of `a` comes before its first number (a finite sum says there is no NaN at all, without a mask)."
-    if np.isfinite(a.sum()): return True
-    nan = np.isnan(a)
-    return nan.sum() == np.argmax(~nan)
-
-def rolling(x, length: int, how: str = "mean", ddof: int = 0) -> np.ndarray:
-    "Rolling mean | sum | max | min | std over `length` bars (NaN until the window is full)."
-    a = _a(x)
-    if len(a) < length: return np.full(len(a), np.nan)
-    if _TALIB and _only_leading_nan(a):   # TA-Lib skips leading NaN only; its running sums cannot skip others
-        f = {"mean": talib.SMA, "sum": talib.SUM, "max": talib.MAX, "min": talib.MIN}.get(how)
-        if f is not None: return f(a, length)
-        if how == "std":
-            sd = talib.STDDEV(a, length, 1.0)
-            if ddof: sd *= np.sqrt(length / (length - ddof))
-            return sd
-    r = pd.Series(a).rolling(length)
-    if how == "std": return r.std(ddof=ddof).to_numpy()
-    if how not in ("mean", "sum", "max", "min"): raise ConfigError(f"rolling: unknown how={how!r}")
-    return getattr(r, how)().to_numpy()
-
 # %% ../nbs/02_features.ipynb #d92c8a28
 SEED32_COLUMNS = ["rsi_9", "rsi_14", "macd_5_13_1_atr", "macd_12_26_9_atr", "macds_12_26_9_atr", "macdh_12_26_9_atr",
                   "macd_12_26_9_pct", "atr_14_pct", "bb_pctb_10_2", "bb_width_10_2", "volume_ratio_20", "obv_slope_10",
@@ -192,21 +77,6 @@ def _nan_for_inf(x: np.ndarray) -> None:
     "Set the infinities of `x` (a column just written, still in cache) to NaN, in place."
     inf = np.isinf(x)
     if inf.any(): x[inf] = np.nan
-
-def _stoch_willr(h, l, c, k: int = 14, d: int = 3, smooth_k: int = 3) -> tuple:
-    "Slow %K, %D and Williams %R from one k-bar high/low window (TA-Lib's STOCH and WILLR values, bit for bit)."
-    if not (_TALIB and np.isfinite(h.sum() + l.sum() + c.sum())):   # a NaN or inf: TA-Lib's own loops decide
-        return (*stoch(h, l, c, k, d, smooth_k), willr(h, l, c, k))
-    hh, ll = talib.MAX(h, k), talib.MIN(l, k)
-    width = hh - ll
-    flat = width == 0                                    # TA-Lib gives 0 there
-    with np.errstate(invalid="ignore"):
-        fast_k = np.subtract(c, ll); fast_k /= width; fast_k *= 100; fast_k[flat] = 0
-        wr = np.subtract(c, hh, out=hh); wr /= width; wr *= 100; wr[flat] = 0
-    slow_k = talib.SMA(fast_k, smooth_k)
-    slow_d = talib.SMA(slow_k, d)
-    slow_k[:min(len(c), k + smooth_k + d - 3)] = np.nan   # STOCH starts %K with %D
-    return slow_k, slow_d, wr
 
 def seed32(df: pd.DataFrame, # OHLCV bars
           ) -> pd.DataFrame: # the 32 columns of SEED32_COLUMNS, NaN during warm-up (never inf)
