@@ -284,7 +284,7 @@ def test_skipped_signals_are_counted_and_said(msft):
     assert any("ATR" in n and "warm" in n for n in res.notes)
     assert "warm" in repr(res) and any("warm" in str(v) for v in res.table().iloc[:, 0])
     tiny = run_backtest(msft, on, init_cash=10, ticker="MSFT")  # 5% of $10 is under the $1 minimum order
-    assert tiny.skipped["zero_units"] > 0 and any("zero" in n for n in tiny.notes)
+    assert tiny.skipped["zero_units"] > 0 and any("smallest order" in n for n in tiny.notes)
     clean = run_backtest(msft, on, start=msft.index[100], ticker="MSFT")
     assert clean.skipped.get("no_stop", 0) == 0
 

@@ -374,3 +374,23 @@ def test_progress_shows_each_running_tickers_stage(tmp_path, monkeypatch, capsys
     run_batch(["MSFT"], MINI, {"seed": 1}, tmp_path, run_id="p", progress=True)
     err = capsys.readouterr().err
     assert "MSFT: " in err and "cells)" in err, err[-500:]
+
+
+def test_parallel_tickers_share_the_cores_instead_of_oversubscribing_them(tmp_path, monkeypatch):
+    "Two kernels at once each get cores // 2 torch/OpenMP threads; one ticker at a time keeps the library default."
+    from trading_kit.ticker_runs import kernel_threads
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("ticker = 'X'\noutput_dir = '.'", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import json, os, pathlib\npathlib.Path(output_dir, 'metrics.json').write_text("
+                                  "json.dumps({'omp': os.environ.get('OMP_NUM_THREADS'), 'mkl': os.environ.get('MKL_NUM_THREADS')}))")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "t.ipynb")
+    par = run_batch(["A", "B"], tmp_path / "t.ipynb", output_dir=tmp_path / "o", run_id="par", workers=2, progress=False)
+    want = str(max(1, os.cpu_count() // 2))
+    for t in ("A", "B"):
+        assert json.loads((par.run_dir / t / "metrics.json").read_text()) == {"omp": want, "mkl": want}
+        assert json.loads((par.run_dir / t / "status.json").read_text())["threads"] == int(want)
+    one = run_batch(["A"], tmp_path / "t.ipynb", output_dir=tmp_path / "o", run_id="one", workers=1, progress=False)
+    assert json.loads((one.run_dir / "A" / "metrics.json").read_text())["omp"] is None
+    assert kernel_threads(2) == int(want)

@@ -153,5 +153,18 @@ def test_a_rule_strategy_runs_from_the_cli_like_a_model(tmp_path):
     m = json.loads((d / "metrics.json").read_text())
     assert m["params"]["strategy"] == "vwap_reversion" and m["headline"]["n_trials"] >= 1
     assert m["backtest"]["strategy"]["n_trials"] >= 1 and "buy_and_hold" in m["backtest"]
-    assert "never traded" in r.stdout and "exposure caps" in r.stdout          # a $1,000 account: said, not hidden
+    assert "never traded" in r.stdout and "smallest order" in r.stdout          # a $1,000 account: said, not hidden
     assert (d / "report.html").is_file() and (d / "figures" / "experiment.png").is_file()
+
+
+def test_a_strategy_grid_from_the_cli_is_chosen_before_the_bars_it_reports(tmp_path):
+    "`trading-kit run --strategy kalman_breakout --grid --tickers MSFT`: chosen on the train + val bars, reported on the test bars, both said."
+    import pandas as pd
+    r = run("run", "--strategy", "kalman_breakout", "--grid", "--tickers", "MSFT", "--output-dir", tmp_path, "--run-id", "g", "--no-progress")
+    assert r.returncode == 0, r.stdout + r.stderr
+    d = tmp_path / "g" / "MSFT"
+    m, g = json.loads((d / "metrics.json").read_text()), pd.read_parquet(d / "grid.parquet")
+    sel, test = m["splits"]["selection"], m["splits"]["test"]
+    assert pd.Timestamp(sel["end"]) < pd.Timestamp(test["start"]) and test["samples"] == m["data"]["bars"] - sel["samples"]
+    assert f"Chosen on {sel['start'][:10]} to {sel['end'][:10]}" in m["verdict"] and f"tested on {test['start'][:10]}" in m["verdict"]
+    assert g.chosen.sum() == 1 and g.selection_sharpe.idxmax() == g.chosen.idxmax() and m["headline"]["n_trials"] >= len(g)

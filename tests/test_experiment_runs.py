@@ -14,8 +14,17 @@ def test_a_strategy_grid_reports_dsr_for_every_configuration_and_pbo(tmp_path):
     assert r.n_trials == len(r.grid) > 1 and exp.backtest.metrics["n_trials"] == r.n_trials
     assert 0 <= r.pbo.pbo <= 1 and "probability of backtest overfitting" in exp.verdict and f"N={r.n_trials}" in exp.verdict
     assert exp.backtest.metrics["dsr"] <= exp.backtest.metrics["psr"] + 1e-12           # deflated for the grid
+    test_start = exp.bars.index[int(len(exp.bars) * 0.8)]                                  # settings.ini: train 0.6 + val 0.2
+    assert r.start == test_start == exp.backtest.equity.index[0] and r.selection == (exp.bars.index[0], exp.bars.index[int(len(exp.bars) * 0.8) - 1])
+    assert r.params == {**r.params, **r.grid.loc[r.grid.selection_sharpe.idxmax(), ["trend", "window", "exit_window"]].to_dict()}
+    assert f"Chosen on {r.selection[0]:%Y-%m-%d} to {r.selection[1]:%Y-%m-%d}" in exp.verdict and f"tested on {test_start:%Y-%m-%d}" in exp.verdict
     folder = exp.save(tmp_path / "MSFT")
     assert (folder / "grid.parquet").is_file() and (folder / "metrics.json").is_file()
+    saved = pd.read_parquet(folder / "grid.parquet")
+    assert {"selection_sharpe", "test_sharpe", "test_dsr", "test_rank", "chosen"} <= set(saved.columns) and saved.chosen.sum() == 1
+    import json
+    m = json.loads((folder / "metrics.json").read_text())
+    assert m["splits"]["test"]["start"] == str(test_start) and m["backtest"]["summary"]["test_rank"] == r.test_rank
     loaded = Experiment.load(folder)
     assert loaded.verdict == exp.verdict and loaded.settings == exp.settings
 

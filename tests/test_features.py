@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 talib = pytest.importorskip("talib")
 
 import trading_kit.features as features_mod
+import trading_kit.indicators as indicators_mod
 from trading_kit.core import ConfigError, DataError, LeakageError, TradingKitError
 from trading_kit.data import load_ohlcv, resample_ohlcv
 from trading_kit.features import FEATURE_PRESETS, SEED32_COLUMNS, engineer_features, list_presets, seed32, synthetic_ohlcv
@@ -60,7 +61,7 @@ def test_seed32_agrees_with_talib(bars, ticker):
 @pytest.mark.parametrize("ticker", [t for t, _ in SAMPLES])
 def test_seed32_without_talib_agrees_after_warmup(bars, ticker, monkeypatch):
     "pandas-ta's own (pure pandas) code path, used when TA-Lib is absent, matches TA-Lib after warm-up."
-    monkeypatch.setattr(features_mod, "_TALIB", False)
+    monkeypatch.setattr(indicators_mod, "_TALIB", False)
     df = bars[ticker]
     _assert_agree(seed32(df), _talib_expected(df), f"{ticker} (no TA-Lib)")
 
@@ -296,3 +297,105 @@ def test_combined_preset_rejects_stray_options():
     df = synthetic_ohlcv(400, "5min")
     with pytest.raises(ConfigError, match="foo"): engineer_features(df, "intraday", foo=1)
     with pytest.raises(ConfigError, match="bar"): engineer_features(df, "intraday", vwap={"bar": 1})
+
+
+# ---------- issue 17: the faster seed32 gives the values it gave before ----------
+
+def _rolling_before(a, length, how="mean", ddof=0):
+    "indicators.rolling as it was before issue 17 (frozen)."
+    a = np.ascontiguousarray(a, dtype="float64")
+    if len(a) < length: return np.full(len(a), np.nan)
+    nan = np.isnan(a)
+    if indicators_mod._TALIB and nan.sum() == np.argmax(~nan):
+        f = {"mean": talib.SMA, "sum": talib.SUM, "max": talib.MAX, "min": talib.MIN}.get(how)
+        if f is not None: return f(a, length)
+        if how == "std": return talib.STDDEV(a, length, 1.0) * np.sqrt(length / (length - ddof))
+    r = pd.Series(a).rolling(length)
+    return r.std(ddof=ddof).to_numpy() if how == "std" else getattr(r, how)().to_numpy()
+
+
+def _engineer_seed32_before(df):
+    "engineer_features(df, 'seed32') as it was before issue 17 (frozen copy: seed32 + the frame-wide inf mask)."
+    m = features_mod
+    b = m.check_bars(df, 30, "seed32")
+    o, h, l, c, v = (b[k].to_numpy() for k in ["open", "high", "low", "close", "volume"])
+    out = np.empty((len(SEED32_COLUMNS), len(c)))
+    F = {k: out[i] for i, k in enumerate(SEED32_COLUMNS)}
+    def ratio(a, b, k, minus=0.0, scale=1.0):
+        np.divide(a, b, out=F[k])
+        if minus: F[k] -= minus
+        if scale != 1.0: F[k] *= scale
+    a14 = m.atr(h, l, c, 14)
+    with np.errstate(all="ignore"):
+        logc = np.log(c)
+        F["rsi_9"][:], F["rsi_14"][:] = m.rsi(c, 9), m.rsi(c, 14)
+        ratio(m.macd(c, 5, 13, 1)[0], a14, "macd_5_13_1_atr")
+        line, signal, hist = m.macd(c, 12, 26, 9)
+        ratio(line, a14, "macd_12_26_9_atr"); ratio(signal, a14, "macds_12_26_9_atr"); ratio(hist, a14, "macdh_12_26_9_atr")
+        ratio(line, c, "macd_12_26_9_pct", scale=100); ratio(a14, c, "atr_14_pct", scale=100)
+        lower, mid, upper = m.bbands(c, 10, 2.0)
+        width = upper - lower
+        ratio(c - lower, width, "bb_pctb_10_2")
+        F["bb_pctb_10_2"][width <= 1e-12 * c] = 0.5
+        ratio(width, mid, "bb_width_10_2")
+        ratio(v, _rolling_before(v, 20), "volume_ratio_20")
+        ob = m.obv(c, v)
+        F["obv_slope_10"][:10] = np.nan
+        np.divide(ob[10:] - ob[:-10], _rolling_before(v, 10, "sum")[10:], out=F["obv_slope_10"][10:])
+        F["adx_14"][:], F["plus_di_14"][:], F["minus_di_14"][:] = (
+            (talib.ADX(h, l, c, 14), talib.PLUS_DI(h, l, c, 14), talib.MINUS_DI(h, l, c, 14)) if indicators_mod._TALIB
+            else m.adx(h, l, c, 14))
+        r = F["log_return_1"]
+        r[0] = np.nan; np.subtract(logc[1:], logc[:-1], out=r[1:])
+        F["log_return_5"][:5] = np.nan; np.subtract(logc[5:], logc[:-5], out=F["log_return_5"][5:])
+        F["volatility_20"][:] = _rolling_before(r, 20, "std", ddof=1)
+        F["roc_12"][:] = m.roc(c, 12)
+        F["stoch_k_14_3"][:], F["stoch_d_14_3"][:] = m.stoch(h, l, c, 14, 3, 3)
+        F["willr_14"][:], F["cci_20"][:], F["mfi_14"][:] = m.willr(h, l, c, 14), m.cci(h, l, c, 20), m.mfi(h, l, c, v, 14)
+        sma20, sma50, std20 = _rolling_before(c, 20), _rolling_before(c, 50), _rolling_before(c, 20, "std")
+        ratio(c, sma20, "close_sma20_pct", 1, 100); ratio(c, sma50, "close_sma50_pct", 1, 100)
+        ratio(sma20, sma50, "sma20_sma50_pct", 1, 100)
+        ratio(c - sma20, std20, "zscore_20")
+        F["zscore_20"][std20 <= 1e-12 * c] = 0.0
+        ratio(h - l, c, "range_pct", scale=100)
+        ratio(c - l, h - l, "close_location")
+        F["close_location"][h <= l] = 0.5
+        F["gap_pct"][0] = np.nan; np.divide(o[1:], c[:-1], out=F["gap_pct"][1:]); F["gap_pct"][1:] -= 1; F["gap_pct"][1:] *= 100
+        ratio(c, _rolling_before(h, 20, "max"), "drawdown_20_pct", 1, 100)
+    out[np.isinf(out)] = np.nan
+    f = pd.DataFrame(out.T, index=df.index, columns=SEED32_COLUMNS, copy=False).astype("float64")
+    return f.mask(~np.isfinite(f))
+
+
+def _awkward_bars(n=3000, seed=5):
+    "Synthetic bars with flat stretches, zero volume, a zero-range bar, a NaN and a zero close: every special case of seed32."
+    df = synthetic_ohlcv(n, "1min", seed=seed)
+    px = ["open", "high", "low", "close"]
+    df.iloc[500:540, :4] = 100.0                                  # flat: ATR, band width, std20 and h - l all 0
+    df.iloc[800:830, df.columns.get_loc("volume")] = 0.0          # zero volume: volume ratio and OBV slope 0/0
+    df.iloc[1200, :4] = df.iloc[1200][px].mean()                  # one zero-range bar
+    df.iloc[2600, df.columns.get_loc("close")] = np.nan           # a hole: TA-Lib's running sums cannot skip it
+    df.iloc[2000, [df.columns.get_loc("low"), df.columns.get_loc("close")]] = 0.0   # a zero price: x / 0 and log(0) give inf
+    return df
+
+
+def _frames_for_parity(bars):
+    return {**{t: bars[t] for t, _ in SAMPLES}, "synthetic_1m": synthetic_ohlcv(20_000, "1min", seed=3),
+            "synthetic_1d": synthetic_ohlcv(1500, "1D", seed=8, vol=0.02), "awkward": _awkward_bars(),
+            "short_40": synthetic_ohlcv(40, "1h", seed=2)}
+
+
+@pytest.mark.parametrize("talib_on", [True, False])
+def test_engineer_features_equals_the_version_before_issue17(bars, talib_on, monkeypatch):
+    "Same columns, dtypes, index, NaN pattern and values (to 1e-9) as before the speed-up, with and without TA-Lib."
+    monkeypatch.setattr(indicators_mod, "_TALIB", talib_on)
+    for name, df in _frames_for_parity(bars).items():
+        if not talib_on and len(df) > 5000: continue     # pandas-ta's path is slow; the short frames cover it
+        got, exp = engineer_features(df), _engineer_seed32_before(df)
+        assert list(got.columns) == list(exp.columns) and got.index.equals(exp.index), name
+        assert (got.dtypes == "float64").all(), name
+        g, e = got.to_numpy(), exp.to_numpy()
+        assert not np.isinf(g).any(), name
+        assert (np.isnan(g) == np.isnan(e)).all(), f"{name}: NaN pattern differs in {got.columns[(np.isnan(g) != np.isnan(e)).any(0)].tolist()}"
+        np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=name)
+        np.testing.assert_allclose(seed32(df).to_numpy(), e, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=name)

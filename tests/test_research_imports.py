@@ -2,7 +2,7 @@
 import subprocess, sys
 
 RESEARCH = ("ripser", "persim", "gymnasium", "stable_baselines3", "torch_geometric", "pytorch_forecasting",
-            "lightning", "dowhy", "flwr")
+            "lightning", "dowhy", "flwr", "ray")
 
 CODE = f"""
 import importlib, pkgutil, sys

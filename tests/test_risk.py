@@ -191,3 +191,29 @@ def test_kelly_needs_trades_indexed_by_exit_time():
     "review2: a RangeIndex used to raise a raw TypeError when compared with train_end."
     from trading_kit.core import DataError
     with pytest.raises(DataError, match="exit time"): kelly_from_trades(pd.Series([0.1, -0.05]), "2020-01-01")
+
+
+def test_a_cap_smaller_than_one_lot_is_said_as_below_the_minimum_not_as_caps_full():
+    "$1,000 forex account: the 20% ticker cap ($200) buys 0.18 of a micro-lot; nothing is held, so no cap is 'full'."
+    from trading_kit.risk import INSTRUMENTS, RiskLimits, position_size
+    units, info = position_size(1000.0, 0.01, 1.10, 1.09, limits=RiskLimits(max_ticker_exposure=0.2),
+                                spec=INSTRUMENTS["forex_micro"], details=True)
+    assert units == 0 and info["bound"] == "min_units"
+    units, info = position_size(1000.0, 0.01, 1.10, 1.09, limits=RiskLimits(max_ticker_exposure=0.2),
+                                spec=INSTRUMENTS["forex_micro"], ticker_exposure=200.0, details=True)
+    assert units == 0 and info["bound"] == "ticker_exposure"       # a cap already used up is 'full'
+
+
+def test_eurusd_on_a_small_account_skips_for_the_lot_size_not_for_exposure():
+    import warnings
+    from trading_kit.backtest import Signals, run_backtest
+    from trading_kit.core import load_settings
+    from trading_kit.data import load_ohlcv
+    bars = load_ohlcv("EURUSD", interval="1h").iloc[:600]
+    entries = pd.Series(False, bars.index); entries.iloc[100::50] = True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        no = pd.Series(False, bars.index)
+        bt = run_backtest(bars, Signals(entries, no, no, no), load_settings(), ticker="EURUSD")
+    assert "exposure" not in bt.skipped and bt.skipped.get("zero_units", 0) == entries.sum()
+    assert any("smallest order" in n for n in bt.notes)

@@ -233,8 +233,49 @@ def test_run_strategy_offline(eurusd, msft):
     g = run_strategy(msft.iloc[-3000:], "vwap_reversion", cfg, grid=True)
     assert g.n_trials == 24 and g.pbo is not None and 0 <= g.oos_rank <= 1
     assert g.dsr <= g.backtest.metrics["psr"] + 1e-12
-    assert g.params == g.grid.assign(sharpe=g.grid.sharpe.fillna(-np.inf)).nlargest(1, "sharpe")[["k", "unit", "max_bars"]].iloc[0].to_dict() | \
+    assert g.params == g.grid.assign(s=g.grid.selection_sharpe.fillna(-np.inf)).nlargest(1, "s")[["k", "unit", "max_bars"]].iloc[0].to_dict() | \
         {k: v for k, v in g.params.items() if k not in ("k", "unit", "max_bars")}
+
+
+def _phase_case(n=400, cut=0.6):
+    "Hand-built bars whose open-to-open moves are +1% on even bars and -1% on odd ones before `cut`, the other way after, and a strategy with one parameter `phase` that holds on even (0) or odd (1) bars."
+    from trading_kit.strategies import Strategy
+    k = int(n * cut); t = np.arange(n)
+    move = np.where((t % 2 == 0) == (t < k), 0.01, -0.01)
+    o = 100 * np.cumprod(np.r_[1.0, 1 + move[:-1]]); c = np.r_[o[1:], o[-1]]
+    bars = pd.DataFrame({"open": o, "high": np.maximum(o, c) * 1.0005, "low": np.minimum(o, c) * 0.9995, "close": c, "volume": 1e6},
+                        index=pd.bdate_range("2010-01-04", periods=n))
+    bars.attrs["ticker"] = "PHASE"
+    def hold(b, phase):   # a signal at bar p fills at p+1's open and its exit at p+2's open: it earns move[p+1]
+        pos = np.arange(len(b)) % 2
+        return make_signals(b.index, pos == 1 - phase, pos == phase)
+    return bars, Strategy("phase", hold, {"phase": 0}, {"phase": [0, 1]}), k
+
+
+def test_a_grid_is_chosen_on_the_selection_bars_and_reported_on_the_test_bars():
+    "The bias: the grid's best on the test bars (phase 1) was backtested and reported; the honest choice is the best before `start` (phase 0)."
+    bars, s, k = _phase_case()
+    r = run_strategy(bars, s, load_settings(), grid=True, start=bars.index[k])
+    assert r.params["phase"] == 0                                           # chosen where phase 0 won, not where phase 1 wins
+    assert r.selection == (bars.index[0], bars.index[k - 1])
+    g = r.grid.set_index("phase")
+    assert g.selection_sharpe[0] > 0 > g.selection_sharpe[1] and g.test_sharpe[1] > 0 > g.test_sharpe[0]
+    assert g.chosen.tolist() == [True, False]
+    assert r.test_rank == 2 and g.test_rank.tolist() == [2, 1]                # ... and it is the worst of 2 on the test bars
+    test = grid_returns(bars, [s(bars, phase=0)], stop_atr=2.0, start=r.start).returns[0]
+    assert np.isclose(g.test_total_return[0], (1 + test).prod() - 1)
+    assert r.backtest.equity.index[0] == r.start and r.backtest.metrics["total_return"] < 0
+    assert r.n_trials == 2 and r.backtest.metrics["n_trials"] == 2
+    default = run_strategy(bars, s, load_settings(), grid=True)            # default split: the first labels.train_frac (60%) choose
+    assert default.start == r.start and default.params == r.params
+
+
+def test_a_grid_without_selection_bars_is_refused_with_the_fix(msft):
+    bars, s, _ = _phase_case()
+    with pytest.raises(ConfigError, match="bars before start to choose"):
+        run_strategy(bars, s, load_settings(), grid=True, start=bars.index[20])
+    one = run_strategy(bars, s, load_settings(), start=bars.index[20])     # one configuration needs no selection bars
+    assert one.selection is None and one.n_trials == 1
 
 
 # ---------- the claims' measurements ----------

@@ -91,3 +91,24 @@ def test_workflows_pin_action_major_versions(name):
     for _, v in walk(load(name)):
         if v.startswith("actions/"):
             assert "@v" in v, v
+
+
+def make_plan(target, tmp_path):
+    "The commands `make -n <target>` would run for a fresh clone (nothing runs)."
+    import subprocess
+    root = WF.parents[1]
+    out = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=root, capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def test_make_demo_installs_the_base_package_only_with_torch_pinned(tmp_path):
+    plan = make_plan("demo", tmp_path)
+    assert "torch==2.13.0" in plan and "torch-pin.txt" in plan       # pip installs the pinned torch; uv is constrained to it
+    assert "uv pip install" in plan and "|| " in plan                 # uv for the rest, pip if uv is unavailable
+    assert "[dev]" not in plan                                        # the demo does not install the test tools
+    assert "warm_kernels" in plan and plan.rstrip().endswith("trading-kit demo")
+
+
+def test_make_test_installs_the_dev_tools_after_the_base(tmp_path):
+    plan = make_plan("test", tmp_path)
+    assert plan.index("-e .") < plan.index('-e ".[dev]"') < plan.index("check-sync") < plan.index("nbdev-test") < plan.index("python -m pytest")

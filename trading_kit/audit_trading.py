@@ -101,18 +101,20 @@ def kalman(ctx: AuditContext) -> AuditRecord:
 
 @audit_claim("macd-rsi")
 def macd_rsi(ctx: AuditContext) -> AuditRecord:
-    "The fast MACD x RSI presets: best of the sweep with its deflated Sharpe and PBO."
+    "The fast MACD x RSI presets: one chosen on the earlier bars, its Sharpe on the later ones, deflated Sharpe and PBO."
     s, c = ctx.settings, read_claims()["macd-rsi"]; bars = ctx.bars(s.intraday)
     cf = macd_rsi_fast_claim(bars, n_boot=s.n_boot); lk = macd_rsi_fast_claim(bars, cfg=with_overrides(None, NO_COSTS), n_boot=20)
-    b, bci = _fig(cf, "best_sharpe"); f = cf.figures.estimate
-    verdict = (("supported" if f.best_dsr >= 0.95 and f.pbo < 0.5 else "not supported") + f": the best of {cf.n['trials']} presets "
-               f"(a maximum, picked on these bars) has Sharpe {b:.2f} after costs (95% CI {bci[0]:.2f}-{bci[1]:.2f}); deflated for the "
-               f"{cf.n['trials']} trials its DSR is {f.best_dsr:.2f} and the probability of backtest overfitting is {f.pbo:.2f}; "
-               f"buy-and-hold Sharpe {f.buy_and_hold_sharpe:.2f}")
+    b, bci = _fig(cf, "test_sharpe"); f, n = cf.figures.estimate, cf.n
+    verdict = (("supported" if f.test_dsr >= 0.95 and f.pbo < 0.5 else "not supported") + f": the preset chosen on the first "
+               f"{n['selection_bars']} bars (Sharpe {f.selection_sharpe:.2f} there, a maximum) has Sharpe {b:.2f} after costs on the "
+               f"{n['test_bars']} bars after them (95% CI {bci[0]:.2f} to {bci[1]:.2f}), rank {int(f.test_rank)} of {n['trials']} there; deflated for "
+               f"the {n['trials']} trials its DSR is {f.test_dsr:.2f} and the probability of backtest overfitting is {f.pbo:.2f}; "
+               f"buy-and-hold Sharpe {f.buy_and_hold_sharpe:.2f} on the same bars")
     return AuditRecord("macd-rsi", c["claim"], f"MACD x RSI fast presets swept on {s.intraday} 1h (the research: 5-15 minute bars), {_costs_text(ctx)}; "
-                       "DSR over the trials, PBO by CSCV", b, bci, float(f.buy_and_hold_sharpe), None, verdict, _fig(lk, "best_sharpe")[0],
+                       f"the best by Sharpe on the first {n['selection_bars']} bars, measured on the {n['test_bars']} after them; DSR over the "
+                       "trials, PBO by CSCV", b, bci, float(f.buy_and_hold_sharpe), None, verdict, _fig(lk, "best_test_sharpe")[0],
                        f"{LEAK_COSTS}, and the best preset picked on the bars it is scored on", f"bundled {s.intraday} 1h",
-                       f"Sharpe of the best of {cf.n['trials']} presets (a maximum)", "buy-and-hold Sharpe",
+                       f"Sharpe of the preset chosen on earlier bars (of {n['trials']})", "buy-and-hold Sharpe",
                        [f"{s.intraday} macd_rsi preset {i}" for i in range(cf.n["trials"])], dict(cf.figures.round(4).T.to_dict()))
 
 # %% ../nbs/14c_audit_trading.ipynb #09a97bc0

@@ -102,7 +102,7 @@ _SAY = {"no_stop": "the stop was not defined yet: the ATR({atr_window}) still wa
         "pdt": "the pattern-day-trader rule blocked them (3 day trades in 5 business days on an account under $25,000)",
         "daily_loss_cap": "today's realised loss had reached the daily loss cap",
         "exposure": "the exposure caps left no room",
-        "zero_units": "the size came to zero units (the risk budget, cash or the instrument's minimum order)"}
+        "zero_units": "the size allowed by the risk budget, caps and cash was below the instrument's smallest order (one unit, lot or minimum notional)"}
 
 def _notes(alarms, skipped, atr_window) -> list:
     out = [a if a.startswith("LEAK ALARM") else f"LEAK ALARM: {a}" for a in alarms]   # the evaluation's already say so

@@ -16,7 +16,7 @@ from .core import ConfigError
 from .run_outputs import (BatchResult, read_json_or_empty, redact, ticker_table, git_commit, package_versions,
                                      render_index, secret_values, split_secret_params, summarize_run, summary_table)
 from .executors import check_executor, run_on_dask
-from .ticker_runs import (example_template, run_progress, failed_status, init_worker, is_complete, parse_ticker_spec,
+from .ticker_runs import (example_template, kernel_threads, run_progress, failed_status, init_worker, is_complete, parse_ticker_spec,
                                      run_ticker, run_ticker_kw, sigterm_interrupts, ticker_dir_name)
 from .utils import atomic_write_text
 
@@ -136,6 +136,8 @@ def run_batch(tickers: list[str] | str,   # tickers, 'TICKER:interval' for a tic
     given = {**params, "settings": settings} if settings is not None and "settings" in pm.inspect_notebook(str(template)) else params
     common = dict(template=str(template.resolve()), params=given, run_dir=str(run_dir), run_id=run_id,
                   kernel_name=kernel_name, timeout=timeout, show_code=show_code, cwd=str(Path.cwd()), config=chash)
+    parallel = max(workers, 2) if executor == "dask" else min(workers, len(todo))   # tickers sharing this machine's cores
+    if todo and not (executor == "dask" and scheduler): common["threads"] = kernel_threads(parallel)  # a remote cluster's cores are its own
     bar = tqdm(total=len(tickers), initial=len(tickers) - len(todo), desc=f"run {run_id}", unit="ticker", disable=not progress)
     def _done(st):
         statuses[st["spec"]] = st; bar.update(1)

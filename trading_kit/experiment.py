@@ -62,7 +62,7 @@ class Experiment:
     saved: object = None              # RunMetrics of a loaded experiment
     strategy: str | None = None       # a rule strategy (trading_kit.strategies.STRATEGIES key) instead of a model
     strategy_params: dict = field(default_factory=dict)
-    grid: bool = False                # sweep the strategy's grid (DSR for every configuration tried, PBO)
+    grid: bool = False                # sweep the strategy's grid: chosen on the train + val bars, reported on the test bars (DSR for every configuration tried, PBO)
     strategy_result: object = None    # StrategyResult
     news: object = None               # news features or a news frame: fusion vs price-only (compare_news)
     news_kw: dict = field(default_factory=dict) # compare_fusion options: tz, scorer, news_kw
@@ -148,7 +148,7 @@ class Experiment:
         self._timed("backtest", t0); return self
 
     def _run_strategy(self) -> "Experiment":
-        "A rule strategy (or its grid) on the test part's bars, sized by the risk engine, DSR for every configuration tried."
+        "A rule strategy on the test part's bars (a grid's configuration chosen on the train and val bars before them), risk-sized, DSR for every configuration tried."
         from trading_kit.strategies import STRATEGIES
         from trading_kit.strategy_runs import run_strategy
         t0, lb = time.perf_counter(), self.settings.labels
@@ -156,7 +156,7 @@ class Experiment:
         s = STRATEGIES[self.strategy]
         n = len(s.configurations(None)) if self.grid else 1
         self.n_trials = self.count_trial(n)
-        start = self.bars.index[int(len(self.bars) * (lb.train_frac + lb.val_frac))]   # the part a model run is tested on
+        start = self.bars.index[int(len(self.bars) * (lb.train_frac + lb.val_frac))]   # the part a model run is tested on; a grid chooses on the bars before it
         self.strategy_result = run_strategy(self.bars, self.strategy, self.settings, params=self.strategy_params, grid=self.grid,
                                             ticker=self.ticker, start=start, n_trials_before=self.n_trials - n)
         self.backtest, self.signals = self.strategy_result.backtest, self.strategy_result.signals
@@ -298,7 +298,7 @@ def run_experiment(ticker: str,                  # e.g. 'MSFT', 'EURUSD'
                    progress: bool = False,        # tqdm bars
                    strategy: str | None = None,   # a rule strategy instead of a model, e.g. 'vwap_reversion'
                    strategy_params: dict | None = None, # its parameters over the defaults
-                   grid: bool = False,            # sweep the strategy's grid: DSR for every configuration tried, PBO
+                   grid: bool = False,            # sweep the strategy's grid: chosen on the train + val bars, reported on the test bars; DSR for every configuration tried, PBO
                    news=None,                     # news features on the bars' index, or a news frame: fusion vs price-only
                    news_kw: dict | None = None,   # compare_fusion options (tz= for a news frame, scorer=, news_kw=)
                   ) -> Experiment:

@@ -6,29 +6,23 @@ Docs: https://github.com/trading-kit/trading-kit/features.html.md"""
 
 # %% ../nbs/02_features.ipynb #922945fb
 from __future__ import annotations
-import importlib, inspect, warnings
+import importlib, inspect
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import pandas as pd
-with warnings.catch_warnings():   # pandas-ta-classic reads Timestamp.dayofyear at import, deprecated in pandas 3.1
-    warnings.simplefilter("ignore", DeprecationWarning); warnings.simplefilter("ignore", FutureWarning)
-    import pandas_ta_classic as ta
-try: import talib
-except ImportError: talib = None
 
 from .core import ConfigError, DataError
 from .ohlcv import OHLCV
+from .indicators import (_a, _stoch_willr, adx, atr, bbands, cci, ema, macd, mfi, obv, roc, rolling, rsi,
+                                    stoch, willr)   # the indicators, importable from here as before
 
 # %% auto #0
-__all__ = ['SEED32_COLUMNS', 'INTRADAY_MACD', 'INTRADAY_RSI', 'FEATURE_PRESETS', 'check_bars', 'synthetic_ohlcv', 'rsi', 'macd',
-           'atr', 'bbands', 'obv', 'adx', 'roc', 'stoch', 'willr', 'cci', 'mfi', 'ema', 'rolling', 'seed32',
+__all__ = ['SEED32_COLUMNS', 'INTRADAY_MACD', 'INTRADAY_RSI', 'FEATURE_PRESETS', 'check_bars', 'synthetic_ohlcv', 'seed32',
            'macd_intraday', 'rsi_intraday', 'Preset', 'list_presets', 'engineer_features']
 
 # %% ../nbs/02_features.ipynb #4bafcfe7
-_TALIB = talib is not None  # use TA-Lib directly when installed; pandas-ta otherwise
-
 def check_bars(df: pd.DataFrame,    # OHLCV bars
                min_bars: int = 1,   # fewest bars the caller can work with
                who: str = "features", # named in the error
@@ -72,93 +66,6 @@ def synthetic_ohlcv(n: int = 1000,          # bars
     idx = pd.date_range(start, periods=n, freq=freq, name="date")
     return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx)
 
-# %% ../nbs/02_features.ipynb #44158b01
-def _a(x) -> np.ndarray: return np.ascontiguousarray(x, dtype="float64")
-def _nan_if_none(x, n) -> np.ndarray: return np.full(n, np.nan) if x is None else _a(x)
-def _S(x) -> pd.Series: return pd.Series(_a(x))
-
-def rsi(close, length: int = 14) -> np.ndarray:
-    "Wilder's RSI, 0-100."
-    c = _a(close)
-    return talib.RSI(c, length) if _TALIB else _nan_if_none(ta.rsi(_S(c), length), len(c))
-
-def macd(close, fast: int = 12, slow: int = 26, signal: int = 9) -> tuple:
-    "MACD line, signal and histogram."
-    c = _a(close)
-    if _TALIB: return talib.MACD(c, fast, slow, signal)
-    m = ta.macd(_S(c), fast, slow, signal)
-    return tuple(np.full(len(c), np.nan) for _ in range(3)) if m is None else (_a(m.iloc[:, 0]), _a(m.iloc[:, 2]), _a(m.iloc[:, 1]))
-
-def atr(high, low, close, length: int = 14) -> np.ndarray:
-    "Wilder's average true range."
-    h, l, c = _a(high), _a(low), _a(close)
-    return talib.ATR(h, l, c, length) if _TALIB else _nan_if_none(ta.atr(_S(h), _S(l), _S(c), length), len(c))
-
-def bbands(close, length: int = 20, std: float = 2.0) -> tuple:
-    "Bollinger lower, middle, upper (population std)."
-    c = _a(close)
-    if _TALIB: up, mid, lo = talib.BBANDS(c, length, std, std); return lo, mid, up
-    b = ta.bbands(_S(c), length, std)
-    return tuple(np.full(len(c), np.nan) for _ in range(3)) if b is None else tuple(_a(b.iloc[:, i]) for i in range(3))
-
-def obv(close, volume) -> np.ndarray:
-    "On-balance volume."
-    c, v = _a(close), _a(volume)
-    return talib.OBV(c, v) if _TALIB else _nan_if_none(ta.obv(_S(c), _S(v)), len(c))
-
-def adx(high, low, close, length: int = 14) -> tuple:
-    "ADX, +DI and -DI."
-    h, l, c = _a(high), _a(low), _a(close)
-    if _TALIB: return talib.ADX(h, l, c, length), talib.PLUS_DI(h, l, c, length), talib.MINUS_DI(h, l, c, length)
-    d = ta.adx(_S(h), _S(l), _S(c), length)
-    return tuple(np.full(len(c), np.nan) for _ in range(3)) if d is None else tuple(_a(d.iloc[:, i]) for i in range(3))
-
-def roc(close, length: int = 12) -> np.ndarray:
-    "Rate of change in %."
-    c = _a(close)
-    return talib.ROC(c, length) if _TALIB else _nan_if_none(ta.roc(_S(c), length), len(c))
-
-def stoch(high, low, close, k: int = 14, d: int = 3, smooth_k: int = 3) -> tuple:
-    "Slow stochastic %K and %D (SMA smoothing)."
-    h, l, c = _a(high), _a(low), _a(close)
-    if _TALIB: return talib.STOCH(h, l, c, k, smooth_k, 0, d, 0)
-    s = ta.stoch(_S(h), _S(l), _S(c), k, d, smooth_k)
-    return (np.full(len(c), np.nan),) * 2 if s is None else (_a(s.iloc[:, 0]), _a(s.iloc[:, 1]))
-
-def willr(high, low, close, length: int = 14) -> np.ndarray:
-    "Williams %R, -100..0."
-    h, l, c = _a(high), _a(low), _a(close)
-    return talib.WILLR(h, l, c, length) if _TALIB else _nan_if_none(ta.willr(_S(h), _S(l), _S(c), length), len(c))
-
-def cci(high, low, close, length: int = 20) -> np.ndarray:
-    "Commodity channel index."
-    h, l, c = _a(high), _a(low), _a(close)
-    return talib.CCI(h, l, c, length) if _TALIB else _nan_if_none(ta.cci(_S(h), _S(l), _S(c), length), len(c))
-
-def mfi(high, low, close, volume, length: int = 14) -> np.ndarray:
-    "Money flow index."
-    h, l, c, v = _a(high), _a(low), _a(close), _a(volume)
-    return talib.MFI(h, l, c, v, length) if _TALIB else _nan_if_none(ta.mfi(_S(h), _S(l), _S(c), _S(v), length), len(c))
-
-def ema(x, length: int) -> np.ndarray:
-    "Exponential moving average (SMA-seeded, as TA-Lib)."
-    c = _a(x)
-    return talib.EMA(c, length) if _TALIB else _nan_if_none(ta.ema(_S(c), length), len(c))
-
-def rolling(x, length: int, how: str = "mean", ddof: int = 0) -> np.ndarray:
-    "Rolling mean | sum | max | min | std over `length` bars (NaN until the window is full)."
-    a = _a(x)
-    if len(a) < length: return np.full(len(a), np.nan)
-    nan = np.isnan(a)
-    if _TALIB and nan.sum() == np.argmax(~nan):   # TA-Lib skips leading NaN only; its running sums cannot skip others
-        f = {"mean": talib.SMA, "sum": talib.SUM, "max": talib.MAX, "min": talib.MIN}.get(how)
-        if f is not None: return f(a, length)
-        if how == "std": return talib.STDDEV(a, length, 1.0) * np.sqrt(length / (length - ddof))
-    r = pd.Series(a).rolling(length)
-    if how == "std": return r.std(ddof=ddof).to_numpy()
-    if how not in ("mean", "sum", "max", "min"): raise ConfigError(f"rolling: unknown how={how!r}")
-    return getattr(r, how)().to_numpy()
-
 # %% ../nbs/02_features.ipynb #d92c8a28
 SEED32_COLUMNS = ["rsi_9", "rsi_14", "macd_5_13_1_atr", "macd_12_26_9_atr", "macds_12_26_9_atr", "macdh_12_26_9_atr",
                   "macd_12_26_9_pct", "atr_14_pct", "bb_pctb_10_2", "bb_width_10_2", "volume_ratio_20", "obv_slope_10",
@@ -166,55 +73,72 @@ SEED32_COLUMNS = ["rsi_9", "rsi_14", "macd_5_13_1_atr", "macd_12_26_9_atr", "mac
                   "stoch_k_14_3", "stoch_d_14_3", "willr_14", "cci_20", "mfi_14", "close_sma20_pct", "close_sma50_pct",
                   "sma20_sma50_pct", "zscore_20", "range_pct", "close_location", "gap_pct", "drawdown_20_pct"]
 
+def _nan_for_inf(x: np.ndarray) -> None:
+    "Set the infinities of `x` (a column just written, still in cache) to NaN, in place."
+    inf = np.isinf(x)
+    if inf.any(): x[inf] = np.nan
+
 def seed32(df: pd.DataFrame, # OHLCV bars
-          ) -> pd.DataFrame: # the 32 columns of SEED32_COLUMNS, NaN during warm-up
+          ) -> pd.DataFrame: # the 32 columns of SEED32_COLUMNS, NaN during warm-up (never inf)
     "The research's 32 scale-free features (see the table above)."
     b = check_bars(df, 30, "seed32")
-    o, h, l, c, v = (b[k].to_numpy() for k in OHLCV)
-    n = len(c)
-    out = np.empty((len(SEED32_COLUMNS), n))        # written in place: no per-column temporaries at 1M bars
-    F = {k: out[i] for i, k in enumerate(SEED32_COLUMNS)}
-    def ratio(a, b, k, minus=0.0, scale=1.0):
-        "F[k] = (a / b - minus) * scale, in place."
-        np.divide(a, b, out=F[k])
-        if minus: F[k] -= minus
-        if scale != 1.0: F[k] *= scale
-    a14 = atr(h, l, c, 14)
-    logc = np.log(c)
-    with np.errstate(all="ignore"):
-        F["rsi_9"][:], F["rsi_14"][:] = rsi(c, 9), rsi(c, 14)
-        ratio(macd(c, 5, 13, 1)[0], a14, "macd_5_13_1_atr")
-        line, signal, hist = macd(c, 12, 26, 9)
-        ratio(line, a14, "macd_12_26_9_atr"); ratio(signal, a14, "macds_12_26_9_atr"); ratio(hist, a14, "macdh_12_26_9_atr")
-        ratio(line, c, "macd_12_26_9_pct", scale=100); ratio(a14, c, "atr_14_pct", scale=100)
-        lower, mid, upper = bbands(c, 10, 2.0)
-        width = upper - lower
-        ratio(c - lower, width, "bb_pctb_10_2")
-        F["bb_pctb_10_2"][width <= 1e-12 * c] = 0.5       # a flat stretch: bands of zero width
-        ratio(width, mid, "bb_width_10_2")
-        ratio(v, rolling(v, 20), "volume_ratio_20")
-        ob = obv(c, v)
-        F["obv_slope_10"][:10] = np.nan
-        np.divide(ob[10:] - ob[:-10], rolling(v, 10, "sum")[10:], out=F["obv_slope_10"][10:])
-        F["adx_14"][:], F["plus_di_14"][:], F["minus_di_14"][:] = adx(h, l, c, 14)
+    o, h, l, c, v = (_a(b[k]) for k in OHLCV)
+    out = np.empty((len(SEED32_COLUMNS), len(c)))   # one block: the frame and its to_numpy() are views of it
+    F = dict(zip(SEED32_COLUMNS, out))
+    def put(k, x):
+        "F[k] = x, inf as NaN."
+        np.copyto(F[k], x); _nan_for_inf(F[k])
+    def ratio(k, a, b, minus=0.0, scale=1.0):
+        "F[k] = (a / b - minus) * scale, in place, inf as NaN."
+        x = np.divide(a, b, out=F[k])
+        if minus: x -= minus
+        if scale != 1.0: x *= scale
+        _nan_for_inf(x)
+    with np.errstate(all="ignore"):      # each temporary is dropped once used: fewer fresh pages per call
+        logc = np.log(c)
         r = F["log_return_1"]
         r[0] = np.nan; np.subtract(logc[1:], logc[:-1], out=r[1:])
-        F["log_return_5"][:5] = np.nan; np.subtract(logc[5:], logc[:-5], out=F["log_return_5"][5:])
-        F["volatility_20"][:] = rolling(r, 20, "std", ddof=1)
-        F["roc_12"][:] = roc(c, 12)
-        F["stoch_k_14_3"][:], F["stoch_d_14_3"][:] = stoch(h, l, c, 14, 3, 3)
-        F["willr_14"][:], F["cci_20"][:], F["mfi_14"][:] = willr(h, l, c, 14), cci(h, l, c, 20), mfi(h, l, c, v, 14)
-        sma20, sma50, std20 = rolling(c, 20), rolling(c, 50), rolling(c, 20, "std")
-        ratio(c, sma20, "close_sma20_pct", 1, 100); ratio(c, sma50, "close_sma50_pct", 1, 100)
-        ratio(sma20, sma50, "sma20_sma50_pct", 1, 100)
-        ratio(c - sma20, std20, "zscore_20")
-        F["zscore_20"][std20 <= 1e-12 * c] = 0.0
-        ratio(h - l, c, "range_pct", scale=100)
-        ratio(c - l, h - l, "close_location")
+        put("volatility_20", rolling(r, 20, "std", ddof=1)); _nan_for_inf(r)
+        F["log_return_5"][:5] = np.nan; np.subtract(logc[5:], logc[:-5], out=F["log_return_5"][5:]); _nan_for_inf(F["log_return_5"])
+        del logc
+        a14 = atr(h, l, c, 14)
+        ratio("macd_5_13_1_atr", macd(c, 5, 13, 1)[0], a14)
+        line, signal, hist = macd(c, 12, 26, 9)
+        ratio("macd_12_26_9_atr", line, a14); ratio("macds_12_26_9_atr", signal, a14); ratio("macdh_12_26_9_atr", hist, a14)
+        ratio("macd_12_26_9_pct", line, c, scale=100); ratio("atr_14_pct", a14, c, scale=100)
+        del line, signal, hist, a14
+        put("rsi_9", rsi(c, 9)); put("rsi_14", rsi(c, 14))
+        tiny = 1e-12 * c                                               # a band or std that small: a flat stretch
+        lower, mid, upper = bbands(c, 10, 2.0)
+        width = np.subtract(upper, lower, out=F["bb_width_10_2"])     # the band width, divided by mid below
+        ratio("bb_pctb_10_2", np.subtract(c, lower, out=F["bb_pctb_10_2"]), width)
+        F["bb_pctb_10_2"][width <= tiny] = 0.5                         # bands of zero width
+        ratio("bb_width_10_2", width, mid)
+        del lower, mid, upper
+        sma20, std20 = rolling(c, 20), rolling(c, 20, "std")
+        ratio("zscore_20", np.subtract(c, sma20, out=F["zscore_20"]), std20)
+        F["zscore_20"][std20 <= tiny] = 0.0
+        del std20, tiny
+        sma50 = rolling(c, 50)
+        ratio("close_sma20_pct", c, sma20, 1, 100); ratio("close_sma50_pct", c, sma50, 1, 100)
+        ratio("sma20_sma50_pct", sma20, sma50, 1, 100)
+        del sma20, sma50
+        ratio("volume_ratio_20", v, rolling(v, 20))
+        ob, slope = obv(c, v), F["obv_slope_10"]
+        slope[:10] = np.nan; np.subtract(ob[10:], ob[:-10], out=slope[10:]); slope[10:] /= rolling(v, 10, "sum")[10:]
+        _nan_for_inf(slope)
+        del ob
+        for k, x in zip(["adx_14", "plus_di_14", "minus_di_14"], adx(h, l, c, 14)): put(k, x)
+        put("roc_12", roc(c, 12))
+        for k, x in zip(["stoch_k_14_3", "stoch_d_14_3", "willr_14"], _stoch_willr(h, l, c, 14, 3, 3)): put(k, x)
+        put("cci_20", cci(h, l, c, 20)); put("mfi_14", mfi(h, l, c, v, 14))
+        hl = np.subtract(h, l, out=F["range_pct"])                     # h - l, divided by c below
+        ratio("close_location", np.subtract(c, l, out=F["close_location"]), hl)
         F["close_location"][h <= l] = 0.5
-        F["gap_pct"][0] = np.nan; np.divide(o[1:], c[:-1], out=F["gap_pct"][1:]); F["gap_pct"][1:] -= 1; F["gap_pct"][1:] *= 100
-        ratio(c, rolling(h, 20, "max"), "drawdown_20_pct", 1, 100)
-    out[np.isinf(out)] = np.nan
+        ratio("range_pct", hl, c, scale=100)
+        g = F["gap_pct"]
+        g[0] = np.nan; np.divide(o[1:], c[:-1], out=g[1:]); g[1:] -= 1; g[1:] *= 100; _nan_for_inf(g)
+        ratio("drawdown_20_pct", c, rolling(h, 20, "max"), 1, 100)
     return pd.DataFrame(out.T, index=df.index, columns=SEED32_COLUMNS, copy=False)
 
 # %% ../nbs/02_features.ipynb #9c7af54f
@@ -257,6 +181,7 @@ class Preset:
     fn: Callable | str   # a function, or 'module:function' imported on first use
     description: str
     min_bars: int = 60   # fewest bars it needs
+    no_inf: bool = False # fn already returns float64 columns with NaN, never inf: engineer_features skips its own pass
 
     def resolve(self) -> Callable:
         "The function, importing it if it was given by path."
@@ -273,7 +198,7 @@ def _combined(*names):
     return fn
 
 FEATURE_PRESETS: dict[str, Preset] = {p.name: p for p in [
-    Preset("seed32", seed32, "the research's 32 scale-free indicators (table in 02_features)", 30),
+    Preset("seed32", seed32, "the research's 32 scale-free indicators (table in 02_features)", 30, no_inf=True),
     Preset("macd_intraday", macd_intraday, "MACD 3-10-1, 5-13-1, 5-13-8, 5-15-9, 8-17-9 in ATR units", 30),
     Preset("rsi_intraday", rsi_intraday, "RSI 5/7 (80/20), 9/10 (75/25), 14 (70/30) with zones", 30),
     Preset("vwap", "trading_kit.intraday:vwap_features", "VWAP (session-anchored intraday, rolling daily) deviation in ATR/sigma units", 30),
@@ -295,6 +220,11 @@ def _run_preset(name: str, df: pd.DataFrame, kw: dict) -> pd.DataFrame:
     except TypeError as e: raise ConfigError(f"preset {name!r}: bad option(s) {sorted(kw)}: {e}") from None
     return fn(df, **kw)
 
+def _nan_for_inf_frame(f: pd.DataFrame) -> pd.DataFrame:
+    "`f` as float64 with every inf as NaN."
+    f = f.astype("float64")
+    return f.mask(~np.isfinite(f))
+
 def engineer_features(df: pd.DataFrame,   # OHLCV bars (validate_ohlcv's output)
                       preset: str | list = "seed32", # a FEATURE_PRESETS name, or a list of names
                       **kw,                # passed to the preset's function
@@ -308,10 +238,9 @@ def engineer_features(df: pd.DataFrame,   # OHLCV bars (validate_ohlcv's output)
     if len(names) > 1:   # several presets: options go per preset, e.g. vwap={"window": 30}
         stray = [k for k in kw if k not in names]
         if stray: raise ConfigError(f"with several presets pass options per preset ({names[0]}={{...}}); got {stray}")
-        parts = [_run_preset(n, df, kw.get(n, {})) for n in names]
-    else: parts = [_run_preset(names[0], df, kw)]
+    parts = [_run_preset(n, df, kw.get(n, {}) if len(names) > 1 else kw) for n in names]
+    parts = [p if FEATURE_PRESETS[n].no_inf else _nan_for_inf_frame(p) for n, p in zip(names, parts)]
     out = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
     dup = out.columns[out.columns.duplicated()].tolist()
     if dup: raise ConfigError(f"presets {names} produce duplicate columns {dup}")
-    out = out.astype("float64")
-    return out.mask(~np.isfinite(out))
+    return out

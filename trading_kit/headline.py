@@ -62,7 +62,7 @@ def collapse_words(h: Headline) -> str:
 # the backtest's reasons for a skipped entry (BacktestResult.skipped), in a few words each
 SKIP_WORDS = {"no_stop": "stop not yet defined (ATR warm-up)", "gapped_through_stop": "opened beyond the stop",
               "pdt": "pattern-day-trader rule", "daily_loss_cap": "daily loss cap reached", "exposure": "exposure caps full",
-              "zero_units": "size rounded to zero units"}
+              "zero_units": "size below the smallest order"}
 
 def _skipped_words(skipped: dict) -> str:
     if not skipped: return "no long signal, or none the risk engine could size"

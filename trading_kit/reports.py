@@ -115,10 +115,35 @@ def strategy_verdict(result) -> str:
                  f"max drawdown {_pct(m.get('max_drawdown'))}, {int(m.get('n_trades', 0))} trades, DSR {m.get('dsr', float('nan')):.2f} "
                  f"for N={int(m.get('n_trials', 1))} configurations tried) vs buy-and-hold {_pct(b.get('total_return'))} "
                  f"(Sharpe {b.get('sharpe', float('nan')):.2f}).")
-    if result.pbo is not None:
-        lines.append(f"Grid of {len(result.grid)} configurations: probability of backtest overfitting {result.pbo.pbo:.2f}, "
-                     f"the in-sample best's median out-of-sample rank {result.oos_rank:.2f} (1 = best); the best one is shown.")
+    if result.grid is not None: lines.append(_grid_words(result))
     return "\n".join(lines + [n for n in result.backtest.notes if not n.startswith("LEAK ALARM")])
+
+def _span(a, b) -> str:
+    "'2013-11-22 to 2017-11-10' (times shown for intraday bars)."
+    a, b = pd.Timestamp(a), pd.Timestamp(b)
+    f = "%Y-%m-%d" if a == a.normalize() and b == b.normalize() else "%Y-%m-%d %H:%M"
+    return f"{a:{f}} to {b:{f}}"
+
+def _grid_words(result) -> str:
+    "Where a grid's configuration was chosen and where it was tested, N, DSR, and PBO."
+    m, g, n = result.backtest.metrics, result.grid, len(result.grid)
+    row, eq = g[g.chosen].iloc[0], result.backtest.equity
+    a = "no configuration traded there: the first was taken" if not np.isfinite(row.selection_sharpe) else f"in-sample Sharpe {row.selection_sharpe:.2f}"
+    N = int(m.get("n_trials", n))
+    text = (f"Chosen on {_span(*result.selection)} ({a}), tested on {_span(eq.index[0], eq.index[-1])}: Sharpe {m.get('sharpe', float('nan')):.2f} "
+            f"(all-in {row.test_sharpe:.2f}, rank {int(row.test_rank)} of {n} there); {N} configurations tried"
+            f"{f' ({n} in this grid)' if N != n else ''}, DSR {m.get('dsr', float('nan')):.2f}")
+    if result.pbo is not None:
+        text += (f"; probability of backtest overfitting {result.pbo.pbo:.2f} (CSCV over every bar), "
+                 f"the in-sample best's median out-of-sample rank {result.oos_rank:.2f} (1 = best)")
+    return text + "."
+
+def _strategy_parts(r, index: pd.DatetimeIndex) -> dict:
+    "A grid's selection and test bars (part -> samples, start, end, as a model run's splits); {} for one configuration."
+    if r.grid is None: return {}
+    eq, (a, b) = r.backtest.equity.index, r.selection
+    return {"selection": {"samples": int(index.searchsorted(b, "right") - index.searchsorted(a)), "start": str(a), "end": str(b)},
+            "test": {"samples": len(eq), "start": str(eq[0]), "end": str(eq[-1])}}
 
 def save_strategy_run(exp, folder: Path, figures: bool = True) -> Path:
     "Write a strategy run's metrics.json (RunMetrics), signals.parquet, grid.parquet and figures/ to `folder`."
@@ -137,7 +162,7 @@ def save_strategy_run(exp, folder: Path, figures: bool = True) -> Path:
         params={"strategy": r.name, "interval": exp.interval, "provider": s.data.provider, "grid": exp.grid,
                 "fees_bps": s.backtest.fees_bps, "slippage_bps": s.backtest.slippage_bps, **{f"param.{k}": str(v) for k, v in r.params.items()}},
         data={"start": str(exp.bars.index[0]), "end": str(exp.bars.index[-1]), "bars": len(exp.bars), "interval": exp.interval,
-              "provider": s.data.provider},
+              "provider": s.data.provider}, splits=_strategy_parts(r, exp.bars.index),
         backtest={"strategy": m, "buy_and_hold": b, "notes": list(bt.notes), "skipped": dict(bt.skipped), "summary": r.summary()},
         extra={"settings": asdict(s), "interval": exp.interval, "verdict": exp.verdict, "n_trials": exp.n_trials, "strategy": r.name})
     sig = pd.DataFrame({"entries": r.signals.entries, "exits": r.signals.exits})

@@ -225,8 +225,8 @@ def position_size(equity: float,          # account equity now (account currency
             "cash": (equity if cash is None else cash) * limits.leverage / (entry * pv * (1 + cost_rate))}
     for name, cap in caps.items():
         if cap < units: units, info["bound"] = max(cap, 0.0), name
-    units = spec.round_units(units)
-    if units <= 0: return out(0.0)
-    if units < spec.min_units - 1e-12: return out(0.0, "min_units")
+    allowed, units = units, spec.round_units(units)
+    if allowed <= 0: return out(0.0)            # a cap with no room left: it binds, and says so
+    if units <= 0 or units < spec.min_units - 1e-12: return out(0.0, "min_units")  # room, but less than one lot/unit
     if units * entry * pv < spec.min_notional - 1e-12: return out(0.0, "min_notional")
     return out(units)

@@ -251,7 +251,7 @@ def add_run_arguments(r: argparse.ArgumentParser) -> argparse.ArgumentParser:
     from trading_kit.strategies import STRATEGIES
     g = r.add_argument_group("rule strategies (instead of a model)")
     g.add_argument("--strategy", choices=sorted(STRATEGIES), help="backtest a rule strategy: the same report as a model run")
-    g.add_argument("--grid", action="store_true", help="sweep the strategy's grid: DSR for every configuration tried, PBO")
+    g.add_argument("--grid", action="store_true", help="sweep the strategy's grid: chosen on the train + val bars, reported on the test bars; DSR for every configuration tried, PBO")
     g.add_argument("--strategy-param", action="append", metavar="KEY=VALUE", help="a strategy parameter (repeatable)")
     return r
 

@@ -1,4 +1,4 @@
-"""Run a registered strategy as a first-class backtest (risk-engine sizing, costs, buy-and-hold), or sweep its grid in one vectorised pass with the deflated Sharpe, PBO and the best configuration's out-of-sample rank.
+"""Run a registered strategy as a first-class backtest (risk-engine sizing, costs, buy-and-hold), or sweep its grid in one vectorised pass, choose the configuration on the bars before the test bars and report it on the test bars, with the deflated Sharpe for every configuration tried, its test rank and PBO.
 
 Docs: https://github.com/trading-kit/trading-kit/strategy_runs.html.md"""
 
@@ -22,8 +22,8 @@ from .strategies import STRATEGIES, Strategy
 import trading_kit.strategy_filters  # registers the filters and order_flow
 
 # %% auto #0
-__all__ = ['GridRun', 'grid_returns', 'sweep_strategy', 'StrategyResult', 'run_strategy', 'strategy_table',
-           'add_strategy_arguments', 'strategy_options']
+__all__ = ['MIN_SELECTION_BARS', 'GridRun', 'grid_returns', 'sweep_strategy', 'GridChoice', 'choose_configuration',
+           'StrategyResult', 'run_strategy', 'strategy_table', 'add_strategy_arguments', 'strategy_options']
 
 # %% ../nbs/08h_strategy_runs.ipynb #77b9c77a
 @njit(cache=True)
@@ -103,29 +103,72 @@ def _sharpe_stats(R: pd.DataFrame) -> pd.DataFrame:
                              "kurtosis": np.nan_to_num((z ** 4).mean(0), nan=3.0), "total_return": eq[-1] - 1,
                              "max_drawdown": (eq / np.maximum.accumulate(np.maximum(eq, 1.0), axis=0) - 1).min(0)})
 
-def sweep_strategy(bars: pd.DataFrame, strategy, # a Strategy or registry name
-                   grid: dict | None = None,     # parameter -> values (default: the strategy's grid)
-                   fees_bps: float = 5.0, slippage_bps: float = 5.0, stop_atr: float | None = 2.0,
-                   start=None, n_splits: int = 16, **fixed) -> tuple:  # fixed: parameters every configuration shares
-    "Every configuration of a grid: a table (params, Sharpe, PSR, DSR with n_trials), the returns and PBO."
+def _grid_signals(bars: pd.DataFrame, strategy, grid, fixed: dict) -> tuple:
+    "Every configuration of a grid (fixed parameters merged in), its signals, and a frame of the grid's own parameters."
     s = STRATEGIES[strategy] if isinstance(strategy, str) else strategy
     configs = [{**c, **fixed} for c in s.configurations(grid)]
     if not configs: raise ConfigError(f"{s.name}: the grid has no valid configuration")
-    run = grid_returns(bars, [s(bars, **c) for c in configs], fees_bps, slippage_bps, stop_atr, start)
-    R, trades = run.returns, run.trades
-    st = _sharpe_stats(R); n, T = len(configs), len(R)
+    g = grid if grid is not None else s.grid
+    keys = list(g) if isinstance(g, dict) else list(dict.fromkeys(k for r in g for k in r))
+    return configs, [s(bars, **c) for c in configs], pd.DataFrame([{k: c[k] for k in keys} for c in configs])
+
+def _grid_stats(run: GridRun) -> tuple:
+    "Per configuration: Sharpe (annualised), PSR, DSR for N = the configurations, trades; and the std of the per-bar Sharpes."
+    R = run.returns; st = _sharpe_stats(R); n, T = R.shape[1], len(R)
     sd = float(np.nanstd(st.sharpe_per_bar, ddof=1)) if n > 1 else None
     st["sharpe"] = st.sharpe_per_bar * math.sqrt(bars_per_year(R.index))
     moments = list(zip(st["sharpe_per_bar"], st["skew"], st["kurtosis"]))
     st["psr"] = [probabilistic_sharpe(x, T, k, q) for x, k, q in moments]
     st["dsr"] = [deflated_sharpe(x, T, k, q, n, sd) for x, k, q in moments]
-    g = grid if grid is not None else s.grid
-    keys = list(g) if isinstance(g, dict) else list(dict.fromkeys(k for r in g for k in r))
-    table = pd.concat([pd.DataFrame([{k: c[k] for k in keys} for c in configs]), st, trades], axis=1)
-    ok = n > 1 and T >= 2 * n_splits
-    return table, R, configs, (pbo(R, n_splits) if ok else None), sd
+    return pd.concat([st, run.trades], axis=1), sd
+
+def _pbo(R: pd.DataFrame, n_splits: int) -> PBOResult | None:
+    return pbo(R, n_splits) if R.shape[1] > 1 and len(R) >= 2 * n_splits else None
+
+def sweep_strategy(bars: pd.DataFrame, strategy, # a Strategy or registry name
+                   grid: dict | None = None,     # parameter -> values (default: the strategy's grid)
+                   fees_bps: float = 5.0, slippage_bps: float = 5.0, stop_atr: float | None = 2.0,
+                   start=None, n_splits: int = 16, **fixed) -> tuple:  # fixed: parameters every configuration shares
+    "Every configuration of a grid on the bars from `start`: a table (params, Sharpe, PSR, DSR with n_trials), the returns and PBO."
+    configs, signals, params = _grid_signals(bars, strategy, grid, fixed)
+    run = grid_returns(bars, signals, fees_bps, slippage_bps, stop_atr, start)
+    stats, sd = _grid_stats(run)
+    return pd.concat([params, stats], axis=1), run.returns, configs, _pbo(run.returns, n_splits), sd
 
 # %% ../nbs/08h_strategy_runs.ipynb #dbab17c6
+MIN_SELECTION_BARS = 60   # fewer selection bars than this and a grid's choice is noise: refused
+
+@dataclass
+class GridChoice:
+    "A grid's configuration chosen on the selection bars (before `start`) and scored on the test bars (from `start`)."
+    table: pd.DataFrame              # per configuration: parameters, selection_*, test_*, test_rank, chosen
+    configs: list                    # every configuration tried, fixed parameters included
+    chosen: int                      # row of the configuration with the best selection Sharpe (the first if none traded)
+    pbo: PBOResult | None            # CSCV over every bar's returns, selection and test bars together
+    trials_sharpe_std: float | None  # std of the per-bar test Sharpes: the DSR's spread of the trials
+    selection: tuple                 # first and last selection bar
+
+def choose_configuration(bars: pd.DataFrame, strategy, # a Strategy or registry name
+                         start,                        # first test bar: the bars before it choose
+                         grid: dict | None = None,     # parameter -> values (default: the strategy's grid)
+                         fees_bps: float = 5.0, slippage_bps: float = 5.0, stop_atr: float | None = 2.0,
+                         n_splits: int = 16, min_selection_bars: int = MIN_SELECTION_BARS, **fixed) -> GridChoice:
+    "Every configuration of a grid: chosen by its Sharpe on the bars before `start`, scored on the bars from it (DSR for N, test rank, PBO)."
+    first = 0 if start is None else int(bars.index.searchsorted(pd.Timestamp(start)))
+    if first < min_selection_bars:
+        raise ConfigError(f"a grid needs bars before start to choose its configuration on: start {start} leaves {first} (at least {min_selection_bars}); "
+                          "pass an earlier start (run_strategy's default: the first labels.train_frac of the bars choose), more history, or no grid")
+    configs, signals, params = _grid_signals(bars, strategy, grid, fixed)
+    sel, test = grid_returns(bars.iloc[:first], signals, fees_bps, slippage_bps, stop_atr), grid_returns(bars, signals, fees_bps, slippage_bps, stop_atr, start)
+    (sel_st, _), (test_st, sd) = _grid_stats(sel), _grid_stats(test)
+    chosen = int(np.nan_to_num(sel_st.sharpe.to_numpy(), nan=-np.inf).argmax())
+    cols = ["sharpe", "total_return", "max_drawdown", "psr", "dsr", "n_trades", "win_rate", "avg_trade_return"]
+    table = pd.concat([params, sel_st[["sharpe", "total_return", "n_trades"]].add_prefix("selection_"), test_st[cols].add_prefix("test_")], axis=1)
+    table["test_rank"] = table.test_sharpe.rank(ascending=False, method="min", na_option="bottom").astype(int)
+    table["chosen"] = np.arange(len(table)) == chosen
+    return GridChoice(table, configs, chosen, _pbo(pd.concat([sel.returns, test.returns]), n_splits), sd, (bars.index[0], bars.index[first - 1]))
+
+# %% ../nbs/08h_strategy_runs.ipynb #efcb690c
 @dataclass
 class StrategyResult:
     "A strategy run: the backtest of the chosen configuration and how many were tried to find it."
@@ -138,22 +181,36 @@ class StrategyResult:
     pbo: PBOResult | None = None
     start: pd.Timestamp | None = None # first bar traded
     train_end: pd.Timestamp | None = None
+    selection: tuple | None = None    # a grid: first and last bar its configuration was chosen on (all before `start`)
 
     @property
     def dsr(self) -> float: return self.backtest.metrics["dsr"]
     @property
     def oos_rank(self) -> float: return self.pbo.median_oos_rank if self.pbo is not None else float("nan")
+    @property
+    def selection_sharpe(self) -> float | None:
+        "The chosen configuration's Sharpe on the selection bars (in-sample: it was chosen for it)."
+        return None if self.grid is None else float(self.grid.selection_sharpe[self.grid.chosen].iloc[0])
+    @property
+    def test_rank(self) -> int | None:
+        "The chosen configuration's rank by Sharpe among the grid on the test bars (1 = best)."
+        return None if self.grid is None else int(self.grid.test_rank[self.grid.chosen].iloc[0])
 
     def summary(self) -> dict:
-        "Plain figures for reports: strategy vs buy-and-hold, n_trials, DSR, PBO, OOS rank."
+        "Plain figures for reports: strategy vs buy-and-hold, n_trials, DSR, PBO, OOS rank; for a grid, where it was chosen and its test rank."
         m, b = self.backtest.metrics, self.backtest.benchmark_metrics
+        fin = lambda x: None if x is None or not np.isfinite(x) else float(x)
+        grid = {} if self.grid is None else {"selection": [str(t) for t in self.selection], "selection_sharpe": fin(self.selection_sharpe),
+                                             "test": [str(self.backtest.equity.index[0]), str(self.backtest.equity.index[-1])], "test_rank": self.test_rank}
         return {"strategy": self.name, "params": {k: v for k, v in self.params.items() if not isinstance(v, pd.DataFrame)},
                 "n_trials": self.n_trials, "total_return": m["total_return"], "buy_and_hold_return": b["total_return"],
                 "sharpe": m["sharpe"], "psr": m["psr"], "dsr": self.dsr, "n_trades": m["n_trades"],
-                "pbo": self.pbo.pbo if self.pbo is not None else None, "oos_rank": None if self.pbo is None else self.oos_rank}
+                "pbo": self.pbo.pbo if self.pbo is not None else None, "oos_rank": None if self.pbo is None else self.oos_rank, **grid}
 
     def __repr__(self):
-        extra = f", PBO {self.pbo.pbo:.2f}, OOS rank {self.oos_rank:.2f}" if self.pbo is not None else ""
+        extra = "" if self.grid is None else (f", chosen on {self.selection[0]:%Y-%m-%d}..{self.selection[1]:%Y-%m-%d} (Sharpe {self.selection_sharpe:.2f}), "
+                                              f"test rank {self.test_rank} of {len(self.grid)}")
+        extra += f", PBO {self.pbo.pbo:.2f}, OOS rank {self.oos_rank:.2f}" if self.pbo is not None else ""
         return f"StrategyResult({self.name}, {self.n_trials} configuration(s) tried, DSR {self.dsr:.2f}{extra}; {self.backtest!r})"
 
 def run_strategy(bars: pd.DataFrame,      # validated OHLCV bars
@@ -162,12 +219,12 @@ def run_strategy(bars: pd.DataFrame,      # validated OHLCV bars
                  *, params: dict | None = None, # parameters over the defaults (fixed across a grid)
                  grid=False,              # True: the strategy's grid; a dict: that grid; False: one configuration
                  ticker: str | None = None, # default bars.attrs['ticker']
-                 start=None,              # first bar traded (default: all, or the bar after train_end)
+                 start=None,              # first bar traded; a grid chooses on the bars before it (default: all; a grid: after the first labels.train_frac of the bars; a fitted filter: after train_end)
                  train_end=None,          # fitted filters: fitted on bars up to here (default: train_frac of the bars)
                  n_splits: int = 16,      # PBO blocks
                  n_trials_before: int = 0, # configurations tried on this ticker before this run (the trials ledger's count)
                 ) -> StrategyResult:
-    "Backtest one strategy (or the best of its grid) with risk-engine sizing, costs, buy-and-hold, DSR for n_trials and PBO."
+    "Backtest one strategy (or its grid's best before `start`) from `start` with risk-engine sizing, costs, buy-and-hold, DSR for n_trials and PBO."
     s = STRATEGIES[name] if isinstance(name, str) else name
     if not isinstance(s, Strategy): raise ConfigError(f"name must be a registered strategy or a Strategy, got {type(name).__name__}")
     if s.kind == "filter": raise ConfigError(f"{s.name} is a filter, not a strategy: combine it with one, e.g. STRATEGIES['macd_rsi'] & ~STRATEGIES['{s.name}']")
@@ -175,22 +232,24 @@ def run_strategy(bars: pd.DataFrame,      # validated OHLCV bars
     ticker = ticker or bars.attrs.get("ticker", "?")
     bars = bars.copy(); bars.attrs["ticker"] = ticker
     params = dict(params or {})
+    split = bars.index[max(int(len(bars) * cfg.labels.train_frac), 1) - 1]   # the default split: the first train_frac of the bars
     if s.accepts("train_end"):
-        train_end = pd.Timestamp(train_end) if train_end is not None else bars.index[int(len(bars) * cfg.labels.train_frac) - 1]
+        train_end = pd.Timestamp(train_end) if train_end is not None else split
         params["train_end"] = train_end
-        start = start if start is not None else bars.index[bars.index.searchsorted(train_end, "right")]
+        start = start if start is not None else bars.index[min(bars.index.searchsorted(train_end, "right"), len(bars) - 1)]
+    if grid is not False and start is None: start = bars.index[min(bars.index.searchsorted(split, "right"), len(bars) - 1)]
     start = pd.Timestamp(start) if start is not None else None
-    table = res_pbo = None; n_trials = 1
+    table = res_pbo = selection = None; n_trials = 1
     if grid is not False:
         b = cfg.backtest
-        table, R, configs, res_pbo, sd = sweep_strategy(bars, s, None if grid is True else grid, b.fees_bps, b.slippage_bps,
-                                                        b.stop_atr, start, n_splits, **params)
-        best = int(table.sharpe.fillna(-np.inf).to_numpy().argmax()); chosen, n_trials = configs[best], len(configs)
+        ch = choose_configuration(bars, s, start, None if grid is True else grid, b.fees_bps, b.slippage_bps, b.stop_atr, n_splits, **params)
+        table, res_pbo, sd, selection = ch.table, ch.pbo, ch.trials_sharpe_std, ch.selection
+        chosen, n_trials = ch.configs[ch.chosen], len(ch.configs)
     else: chosen, sd = {**s.defaults, **params} if not hasattr(s, "parts") else params, None
     sig = s(bars, **chosen)
     n_trials += int(n_trials_before)
     bt = run_backtest(bars, sig, cfg, start=start, n_trials=n_trials, trials_sharpe_std=sd, ticker=ticker)
-    return StrategyResult(s.name, chosen, bt, n_trials, sig, table, res_pbo, start, train_end)
+    return StrategyResult(s.name, chosen, bt, n_trials, sig, table, res_pbo, start, train_end, selection)
 
 # %% ../nbs/08h_strategy_runs.ipynb #2d969ff1
 def strategy_table() -> pd.DataFrame:
@@ -203,7 +262,7 @@ def add_strategy_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
     "Add --strategy, --grid, --param k=v (repeatable) and --train-end to a parser."
     g = parser.add_argument_group("rule strategies")
     g.add_argument("--strategy", choices=sorted(STRATEGIES), help="backtest a rule strategy instead of a model")
-    g.add_argument("--grid", action="store_true", help="sweep the strategy's default grid (DSR for the configurations tried, PBO)")
+    g.add_argument("--grid", action="store_true", help="sweep the strategy's default grid: chosen on the bars before the test bars, reported on the test bars (DSR for the configurations tried, PBO)")
     g.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a strategy parameter (repeatable)")
     g.add_argument("--train-end", default=None, help="fitted filters: last training bar (default: labels.train_frac)")
     return parser

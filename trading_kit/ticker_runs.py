@@ -6,18 +6,18 @@ Docs: https://github.com/trading-kit/trading-kit/ticker_runs.html.md"""
 
 # %% ../nbs/11a_ticker_runs.ipynb #776183e1
 from __future__ import annotations
-import json, re, shutil, signal, sys, time
+import json, os, re, shutil, signal, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .core import ConfigError
 from .run_outputs import redact, secret_values
-from .utils import atomic_write_text
+from .utils import atomic_write_text, check_positive_int
 
 # %% auto #0
 __all__ = ['parse_ticker_spec', 'ticker_dir_name', 'html_report', 'is_complete', 'sigterm_interrupts', 'use_kernel_lock',
-           'init_worker', 'start_kernel', 'run_ticker', 'example_template', 'run_ticker_kw', 'failed_status',
-           'run_progress']
+           'init_worker', 'kernel_threads', 'start_kernel', 'run_ticker', 'example_template', 'run_ticker_kw',
+           'failed_status', 'run_progress']
 
 # %% ../nbs/11a_ticker_runs.ipynb #d1157ea7
 def parse_ticker_spec(spec: str) -> tuple[str, str | None]:
@@ -99,20 +99,32 @@ def _this_python_specs():
                               display_name=f"Python {sys.version.split()[0]} ({sys.prefix})", language="python")
     return _Specs()
 
+_THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # torch's intra-op pool reads the first
+
+def kernel_threads(parallel: int,             # tickers running at once
+                   cores: int | None = None,  # default: os.cpu_count()
+                  ) -> int | None:
+    "Threads per kernel so parallel tickers do not oversubscribe the cores (None when one ticker runs at a time)."
+    if check_positive_int(parallel, "parallel") == 1: return None
+    return max(1, (cores or os.cpu_count() or 1) // parallel)
+
 def start_kernel(kernel_name: str = "python3", # 'python3' = this interpreter; other names: installed kernel specs
                  cwd: str | Path | None = None, # the kernel's working folder
                  tries: int = 3,               # start-up attempts
                  timeout: float = 120,         # seconds to wait for each attempt to answer
+                 threads: int | None = None,   # torch/OpenMP threads in the kernel (None: the library default, one per core)
                 ):
     "A started and answering `KernelManager`; start-up is serialised across workers and retried."
     import contextlib
     from jupyter_client.manager import KernelManager
     last = None
+    env = None if threads is None else {**os.environ, **{v: str(check_positive_int(threads, "threads")) for v in _THREAD_VARS}}
     for attempt in range(tries):
         km = KernelManager(kernel_name=kernel_name, kernel_spec_manager=_this_python_specs())
         with (_KERNEL_LOCK or contextlib.nullcontext()):
             try:
-                km.start_kernel(cwd=str(cwd or Path.cwd()), extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                km.start_kernel(cwd=str(cwd or Path.cwd()), extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                                **({} if env is None else {"env": env}))
                 kc = km.client(); kc.start_channels()
                 try: kc.wait_for_ready(timeout=timeout)
                 finally: kc.stop_channels()
@@ -134,6 +146,7 @@ def run_ticker(spec: str,            # 'MSFT' or 'EURUSD:1h' (ticker:interval)
                show_code: bool = False, # keep code in the HTML report
                cwd: str | Path | None = None, # the kernel's working folder (settings.ini is found from here)
                config: str | None = None, # the run's config_hash, recorded in status.json (resume compares it)
+               threads: int | None = None, # torch/OpenMP threads in the kernel (run_batch: cores // parallel tickers)
               ) -> dict:
     "Execute `template` for one ticker into `run_dir/<ticker>/`; return its status dict (never raises)."
     import papermill as pm
@@ -146,10 +159,10 @@ def run_ticker(spec: str,            # 'MSFT' or 'EURUSD:1h' (ticker:interval)
     nb_path, html_path = out / "notebook.ipynb", out / "report.html"
     status = {"ticker": ticker, "spec": spec, "dir": out.name, "status": "ok", "error_type": None, "error": None,
               "notebook": str(nb_path), "report": str(html_path), "started": datetime.now(timezone.utc).isoformat(),
-              "config_hash": config}
+              "config_hash": config, "threads": threads}
     t0, km = time.perf_counter(), None
     try:
-        km = start_kernel(kernel_name, cwd)
+        km = start_kernel(kernel_name, cwd, threads=threads)
         pm.execute_notebook(str(template), str(nb_path), parameters=p, kernel_name=kernel_name, progress_bar=False,
                             execution_timeout=timeout, cwd=str(cwd or Path.cwd()), km=km)
         if not (out / "metrics.json").is_file():
