@@ -399,3 +399,12 @@ def test_engineer_features_equals_the_version_before_issue17(bars, talib_on, mon
         assert (np.isnan(g) == np.isnan(e)).all(), f"{name}: NaN pattern differs in {got.columns[(np.isnan(g) != np.isnan(e)).any(0)].tolist()}"
         np.testing.assert_allclose(g, e, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=name)
         np.testing.assert_allclose(seed32(df).to_numpy(), e, rtol=1e-9, atol=1e-9, equal_nan=True, err_msg=name)
+
+
+def test_msft_prepares_on_an_install_without_talib(bars, monkeypatch):
+    "pandas-ta's 0/0 on MSFT's flat 1986 windows used to be a NaN after the warm-up: prepare_data refused the ticker."
+    from trading_kit.datasets import prepare_data
+    monkeypatch.setattr(indicators_mod, "_TALIB", False)
+    df = bars["MSFT"]
+    data = prepare_data(engineer_features(df), df["close"], ticker="MSFT")
+    assert data.X.shape[1] == 32 and np.isfinite(data.X).all()

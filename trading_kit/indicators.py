@@ -29,6 +29,15 @@ def _a(x) -> np.ndarray: return np.ascontiguousarray(x, dtype="float64")
 def _nan_if_none(x, n) -> np.ndarray: return np.full(n, np.nan) if x is None else _a(x)
 def _S(x) -> pd.Series: return pd.Series(_a(x))
 
+def _undefined_as_zero(x, lookback: int, *inputs) -> np.ndarray:
+    "pandas-ta leaves a 0/0 window (a flat range, no money flow, no deviation) NaN where TA-Lib returns 0: give TA-Lib's 0."
+    x = _a(x).copy()
+    bad = ~np.isfinite(np.sum(inputs, axis=0))                        # a bar with a NaN/inf input
+    near_bad = np.convolve(bad, np.ones(lookback + 1), "full")[:len(x)] > 0  # a window holding one stays NaN
+    fill = np.isnan(x) & ~near_bad; fill[:lookback] = False           # and so does the warm-up
+    x[fill] = 0.0
+    return x
+
 def rsi(close, length: int = 14) -> np.ndarray:
     "Wilder's RSI, 0-100."
     c = _a(close)
@@ -94,17 +103,17 @@ def stoch(high, low, close, k: int = 14, d: int = 3, smooth_k: int = 3) -> tuple
 def willr(high, low, close, length: int = 14) -> np.ndarray:
     "Williams %R, -100..0."
     h, l, c = _a(high), _a(low), _a(close)
-    return talib.WILLR(h, l, c, length) if _TALIB else _nan_if_none(ta.willr(_S(h), _S(l), _S(c), length), len(c))
+    return talib.WILLR(h, l, c, length) if _TALIB else _undefined_as_zero(_nan_if_none(ta.willr(_S(h), _S(l), _S(c), length), len(c)), length - 1, h, l, c)
 
 def cci(high, low, close, length: int = 20) -> np.ndarray:
     "Commodity channel index."
     h, l, c = _a(high), _a(low), _a(close)
-    return talib.CCI(h, l, c, length) if _TALIB else _nan_if_none(ta.cci(_S(h), _S(l), _S(c), length), len(c))
+    return talib.CCI(h, l, c, length) if _TALIB else _undefined_as_zero(_nan_if_none(ta.cci(_S(h), _S(l), _S(c), length), len(c)), length - 1, h, l, c)
 
 def mfi(high, low, close, volume, length: int = 14) -> np.ndarray:
     "Money flow index."
     h, l, c, v = _a(high), _a(low), _a(close), _a(volume)
-    return talib.MFI(h, l, c, v, length) if _TALIB else _nan_if_none(ta.mfi(_S(h), _S(l), _S(c), _S(v), length), len(c))
+    return talib.MFI(h, l, c, v, length) if _TALIB else _undefined_as_zero(_nan_if_none(ta.mfi(_S(h), _S(l), _S(c), _S(v), length), len(c)), length, h, l, c, v)
 
 def ema(x, length: int) -> np.ndarray:
     "Exponential moving average (SMA-seeded, as TA-Lib)."
