@@ -3,7 +3,7 @@
 Prints first the import times (each in a fresh process, best of --import-repeat, wall and CPU) of `trading_kit`,
 `trading_kit.sweeps`, `trading_kit.strategies`, `trading_kit.experiment` and of a whole `trading-kit --help`, with
 the heavy libraries each one loaded. Then, per dataset, each in a fresh process: the import time of
-`trading_kit.sweeps`, the FIRST sweep in that process (after `make install`, whose `warm_kernels()` compiled the
+`trading_kit.sweeps`, the FIRST sweep in that process (as a user calls it: buy-and-hold benchmark included; after `make install`, whose `warm_kernels()` compiled the
 kernels into the on-disk cache: numba only loads them; the line says whether anything compiled; with --cold the
 cache is deleted first, so this includes compiling) and its ratio to the warm call against the ~3x target, what
 the first call is made of (measured in one more fresh process: numba's own start-up, paid once per process by
@@ -81,11 +81,11 @@ def bench(name, cold, repeat, vectorbt_share):
     import numpy as np
     df = load_ohlcv("MSFT") if name == "MSFT" else load_ohlcv("EURUSD", interval="1h")
     import trading_kit.sweeps as kernels
-    c0 = time.process_time(); first, sw = _timed(lambda: sweep_macd_rsi({name: df}, benchmark=False, **GRID)); first_cpu = time.process_time() - c0
+    c0 = time.process_time(); first, sw = _timed(lambda: sweep_macd_rsi({name: df}, **GRID)); first_cpu = time.process_time() - c0
     compiled = sorted(k for k, d in vars(kernels).items() if getattr(d, "stats", None) is not None and d.stats.cache_misses)
     runs = []
     for _ in range(repeat):
-        c0 = time.process_time(); w, _ = _timed(lambda: sweep_macd_rsi({name: df}, benchmark=False, **GRID)); runs.append((w, time.process_time() - c0))
+        c0 = time.process_time(); w, _ = _timed(lambda: sweep_macd_rsi({name: df}, **GRID)); runs.append((w, time.process_time() - c0))
     warm, cpu = min(runs)
     n = sw.n_trials
     print(f"{name}: {len(df):,} bars x {n:,} configurations; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

@@ -36,13 +36,14 @@ def test_import_loads_no_heavy_library(module, also_absent):
     assert loaded & {*HEAVY, *also_absent} == set()
 
 
-def test_signals_and_a_sweep_without_benchmark_load_no_vectorbt():
-    "vectorbt loads when a backtest is booked, not for the kit's own kernels."
+def test_signals_and_a_sweep_with_its_benchmark_load_no_vectorbt():
+    "vectorbt loads when a backtest is booked, not for the kit's own kernels (a sweep's buy-and-hold comes from the loop)."
     loaded = _loaded(BARS + """
 from trading_kit.strategies import STRATEGIES
 from trading_kit.sweeps import sweep_macd_rsi
 assert STRATEGIES["macd_rsi"](bars, fast=5, slow=20, signal=5).entries.any()
 assert sweep_macd_rsi(bars, fast=(5,), slow=(20,), signal=(5,), benchmark=False).n_trials == 4
+assert sweep_macd_rsi(bars, fast=(5,), slow=(20,), signal=(5,)).benchmark["total_return"].iloc[0] > -1
 """)
     assert "numba" in loaded and "vectorbt" not in loaded
 

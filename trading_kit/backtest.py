@@ -19,7 +19,8 @@ from .performance import bars_per_year, performance_metrics
 from .simulation import ORDER_COLUMNS, simulate, stop_distances
 
 # %% auto #0
-__all__ = ['PROB_COLUMNS', 'Signals', 'signals_from_predictions', 'BacktestResult', 'run_backtest', 'backtest_kwargs']
+__all__ = ['PROB_COLUMNS', 'Signals', 'signals_from_predictions', 'BacktestResult', 'run_backtest', 'buy_and_hold_metrics',
+           'backtest_kwargs']
 
 # %% ../nbs/08b_backtest.ipynb #2634185e
 PROB_COLUMNS = ["p_down", "p_neutral", "p_up"]
@@ -175,6 +176,33 @@ def _start(index, start) -> int:
     return s
 
 # %% ../nbs/08b_backtest.ipynb #bbf0e54c
+def _bars_and_costs(bars, bt, rk, kw, start):
+    "The traded bars, the instrument, the PDT rule and the costs one run uses (strategy and buy-and-hold alike)."
+    ticker = kw["ticker"]
+    if bt.fill not in ("next_open", "next_close"): raise ConfigError(f"fill must be 'next_open' or 'next_close', got {bt.fill!r}")
+    check_bars(bars, ticker)
+    s = _start(bars.index, start)
+    df = bars.iloc[s:]
+    limits, spec = kw["limits"] or RiskLimits.from_config(rk), kw["spec"] or instrument_for(ticker, bt.fractional)
+    intraday = bool((df.index[1:] - df.index[:-1]).median() < pd.Timedelta("1D"))
+    pdt = pdt_rule_for(rk.pdt, spec.kind, intraday, bt.init_cash)
+    fee, slip = bt.fees_bps / 1e4, bt.slippage_bps / 1e4
+    arrays = (*(df[k].to_numpy(float) for k in ("open", "high", "low", "close")), df.index.normalize().asi8)
+    common = dict(init_cash=bt.init_cash, fee=fee, slip=slip, limits=limits, spec=spec, fill=bt.fill, times=np.asarray(df.index))
+    return s, df, limits, spec, pdt, arrays, common
+
+def _buy_and_hold(df, arrays, common, ticker):
+    "Buy-and-hold on the same bars and costs: all cash at the first fill, never sold."
+    none = np.zeros(len(df), bool)
+    bh = simulate(*arrays, np.r_[True, none[1:]], none, none, none, np.full(len(df), np.nan), sizing="percent", **common)
+    if not len(bh.orders["bar"]):
+        spec = common["spec"]
+        warnings.warn(f"{ticker}: buy-and-hold could not buy one allowed unit ({spec.kind}: min {spec.min_units:g} units, "
+                      f"step {spec.step:g}, min notional {spec.min_notional:g}) with init_cash={common['init_cash']:g} at "
+                      f"{df['open'].iloc[1]:.5g}: the benchmark stays in cash and so will risk-sized entries; raise "
+                      f"init_cash or use an instrument this account can trade", stacklevel=3)
+    return bh
+
 def run_backtest(bars: pd.DataFrame,   # validated OHLCV bars, history included
                  signals,              # a `Signals`, or entries: bool per bar stamped with the signal bar
                  cfg=None,             # Settings ([backtest] + [risk]), BacktestConfig or None
@@ -185,31 +213,17 @@ def run_backtest(bars: pd.DataFrame,   # validated OHLCV bars, history included
     bt, rk, kw = _configure(cfg, dict(overrides))
     ticker, sizing = kw["ticker"], kw["sizing"]
     if sizing not in ("risk", "percent"): raise ConfigError(f"sizing must be 'risk' or 'percent', got {sizing!r}")
-    if bt.fill not in ("next_open", "next_close"): raise ConfigError(f"fill must be 'next_open' or 'next_close', got {bt.fill!r}")
     if sizing == "risk" and not (bt.stop_atr or kw["stop_pct"]): raise ConfigError("sizing='risk' needs a stop: pass stop_atr (x ATR) or stop_pct")
     if not 0 < kw["size"] <= 1: raise ConfigError(f"size must be in (0, 1] of cash, got {kw['size']}")
-    check_bars(bars, ticker)
-    s = _start(bars.index, start)
+    s, df, limits, spec, pdt, arrays, common = _bars_and_costs(bars, bt, rk, kw, start)
     sig = signals if isinstance(signals, Signals) else Signals(signals, kw["exits"], kw["short_entries"], kw["short_exits"])
     E, X, SE, SX = (_bool(x, bars.index, n)[s:] for x, n in zip((sig.entries, sig.exits, sig.short_entries, sig.short_exits),
                                                                 ("entries", "exits", "short_entries", "short_exits")))
     dist = stop_distances(*(bars[k].to_numpy(float) for k in ("high", "low", "close")), bt.stop_atr, kw["stop_pct"], kw["atr_window"])
-    df = bars.iloc[s:]
-    limits, spec = kw["limits"] or RiskLimits.from_config(rk), kw["spec"] or instrument_for(ticker, bt.fractional)
-    intraday = bool((df.index[1:] - df.index[:-1]).median() < pd.Timedelta("1D"))
-    pdt = pdt_rule_for(rk.pdt, spec.kind, intraday, bt.init_cash)
-    fee, slip = bt.fees_bps / 1e4, bt.slippage_bps / 1e4
-    arrays = (*(df[k].to_numpy(float) for k in ("open", "high", "low", "close")), df.index.normalize().asi8)
-    common = dict(init_cash=bt.init_cash, fee=fee, slip=slip, limits=limits, spec=spec, fill=bt.fill, times=np.asarray(df.index))
     sim = simulate(*arrays, E, X, SE, SX, dist[s:], sizing=sizing, size=kw["size"], risk_per_trade=rk.risk_per_trade, pdt=pdt, **common)
-    none = np.zeros(len(df), bool)
-    bh = simulate(*arrays, np.r_[True, none[1:]], none, none, none, np.full(len(df), np.nan), sizing="percent", **common)
-    if not len(bh.orders["bar"]):
-        warnings.warn(f"{ticker}: buy-and-hold could not buy one allowed unit ({spec.kind}: min {spec.min_units:g} units, "
-                      f"step {spec.step:g}, min notional {spec.min_notional:g}) with init_cash={bt.init_cash:g} at "
-                      f"{df['open'].iloc[1]:.5g}: the benchmark stays in cash and so will risk-sized entries; raise "
-                      f"init_cash or use an instrument this account can trade", stacklevel=2)
+    bh = _buy_and_hold(df, arrays, common, ticker)
     ppy, alarms = bars_per_year(df.index), tuple(str(getattr(a, "message", a)) for a in kw["alarms"])
+    fee, slip = common["fee"], common["slip"]
     pf, bpf = _book(df, sim.orders, bt.init_cash, fee, slip), _book(df, bh.orders, bt.init_cash, fee, slip)
     def metrics(p, nt, sd):
         t = _trades(p, df.index); closed = t[t["Status"] == "Closed"]
@@ -223,6 +237,21 @@ def run_backtest(bars: pd.DataFrame,   # validated OHLCV bars, history included
                     sizing=sizing, size=kw["size"], stop_atr=bt.stop_atr, stop_pct=kw["stop_pct"], risk_per_trade=rk.risk_per_trade,
                     fill=bt.fill, spec=spec, limits=limits, pdt=pdt, loop_final_equity=float(sim.equity[-1]))
     return BacktestResult(m, bm, pf, bpf, pf.value(), od, trades, settings, sim.skipped, _notes(alarms, sim.skipped, kw["atr_window"]), alarms)
+
+# %% ../nbs/08b_backtest.ipynb #5a5fccc2
+def buy_and_hold_metrics(bars: pd.DataFrame, # validated OHLCV bars
+                         cfg=None,           # Settings ([backtest] + [risk]), BacktestConfig or None
+                         *, start=None,      # first bar that may trade
+                         **overrides,        # [backtest]/[risk] fields, ticker, limits, spec
+                        ) -> dict:
+    "run_backtest's buy-and-hold metrics from the loop alone (no vectorbt): same bars, costs and instrument."
+    bt, rk, kw = _configure(cfg, dict(overrides))
+    s, df, limits, spec, pdt, arrays, common = _bars_and_costs(bars, bt, rk, kw, start)
+    bh = _buy_and_hold(df, arrays, common, kw["ticker"])
+    units = np.zeros(len(df)); np.add.at(units, bh.orders["bar"].astype(np.int64), bh.orders["units"].astype(float))
+    m = performance_metrics(pd.Series(bh.equity, df.index), bt.init_cash, (), (), np.cumsum(units) != 0, 1, None, bars_per_year(df.index))
+    m["leak_alarm"] = False
+    return m
 
 # %% ../nbs/08b_backtest.ipynb #12cd4dbc
 def backtest_kwargs(settings) -> dict:

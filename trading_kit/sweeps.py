@@ -264,10 +264,9 @@ def sweep_macd_rsi(data,                      # OHLCV DataFrame, or {ticker: OHL
         t["sharpe"] = t["sharpe_per_bar"] * math.sqrt(bars_per_year(df.index)); t["n_trades"] = t["n_trades"].astype(int); t["n_bars"] = T
         tables.append(t)
         if benchmark:
-            from trading_kit.backtest import run_backtest   # vectorbt books buy-and-hold; imported only when asked
-            b = run_backtest(df, pd.Series(False, df.index), sizing="percent", stop_atr=None, init_cash=init_cash,
-                             fees_bps=fees_bps, slippage_bps=slippage_bps, fractional=fractional, ticker=ticker)
-            bench[ticker] = b.benchmark_metrics
+            from trading_kit.backtest import buy_and_hold_metrics   # run_backtest's buy-and-hold, without booking it in vectorbt
+            bench[ticker] = buy_and_hold_metrics(df, init_cash=init_cash, fees_bps=fees_bps, slippage_bps=slippage_bps,
+                                                 fractional=fractional, ticker=ticker)
     table = pd.concat(tables, ignore_index=True)
     n_trials = len(table); sd = float(np.nanstd(table["sharpe_per_bar"], ddof=1)) if n_trials > 1 else 0.0
     cols = [_prices(table[c].to_numpy(float)) for c in ("sharpe_per_bar", "n_bars", "skew", "kurtosis")]
