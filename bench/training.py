@@ -101,7 +101,7 @@ def main():
     windows = 20 * 5 * 252
     total = 50 * windows
     print(f"projection '50 epochs over 20 tickers x 5 years daily ({windows:,} windows, {total:,} samples) on one GPU "
-          f"in < 2 min': NOT MEASURED (no GPU here)")
+          f"in < 2 min': NOT MEASURED (no GPU here); bench/gpu_training.py is the prepared check")
     r = max((results.get(("cnn_lstm", batches[-1], t)) or {} for t in threads), key=lambda r: r.get("samples_per_s", 0))
     if r and "samples_per_s" in r:
         print(f"  for scale, at this CPU's cnn_lstm rate (batch {batches[-1]}) it would take "
