@@ -17,7 +17,10 @@ def _start(tmp_path, env_extra):
     env = {**os.environ, **env_extra}
     return subprocess.Popen(CLI + ["run", "--template", str(MINI), "--tickers", "GOOG", "MSFT", "--epochs", "1",
                                    "-p", "model.hidden=16", "--workers", "1", "--no-progress", "--output-dir", str(tmp_path)],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a shell starts background jobs with SIGINT ignored, and Python keeps an inherited SIG_IGN:
+                            # give the run Ctrl-C back, as a terminal would
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(path: Path, proc, seconds=240):

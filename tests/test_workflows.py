@@ -1,4 +1,5 @@
 "The GitHub Actions workflows: parsed as YAML, their jobs and commands checked (nothing runs here)."
+import os
 from pathlib import Path
 
 import pytest
@@ -97,7 +98,8 @@ def make_plan(target, tmp_path):
     "The commands `make -n <target>` would run for a fresh clone (nothing runs)."
     import subprocess
     root = WF.parents[1]
-    out = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=root, capture_output=True, text=True, check=True)
+    out = subprocess.run(["make", "--no-print-directory", "-n", target, f"VENV={tmp_path / 'venv'}"], cwd=root, capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")})
     return out.stdout
 
 
