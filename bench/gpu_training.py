@@ -13,6 +13,8 @@ On the device machine, in one call: `make install && .venv/bin/python bench/gpu_
 """
 import argparse, shutil, subprocess, threading, time
 
+import numpy as np
+
 
 def gpu_sampler(stop: threading.Event, samples: list, every_ms: int = 200):
     "Poll nvidia-smi's utilisation.gpu (%) until `stop` is set; nothing when nvidia-smi is missing."
@@ -78,7 +80,10 @@ def main():
     if util: print(f"GPU utilisation while training: mean {sum(util) / len(util):.0f}%, max {max(util):.0f}% ({len(util)} samples)")
     else: print("GPU utilisation: not sampled (no nvidia-smi)")
     if device == "cuda": print(f"peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:,.0f} MiB")
-    print(f"final val accuracy {float(res.history['val_acc'].iloc[-1]):.3f} (synthetic random walks: ~chance is right)")
+    y_val = np.concatenate([d.y[d.positions] for d in val.datasets])
+    majority = np.bincount(y_val, minlength=3).max() / len(y_val)
+    print(f"final val accuracy {float(res.history['val_acc'].iloc[-1]):.3f} vs the majority-class baseline {majority:.3f} "
+          f"(synthetic random walks: no edge is the right answer)")
 
 
 if __name__ == "__main__":

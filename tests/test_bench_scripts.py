@@ -13,6 +13,6 @@ def test_gpu_training_script_runs_its_smoke_path_on_any_device():
     text = out.stdout
     n = int(re.search(r"([\d,]+) train windows/epoch", text).group(1).replace(",", ""))
     assert 2 * 2 * 252 * 0.5 < n < 2 * 2 * 252            # two tickers' train parts of 2 years each
-    assert re.search(r"epochs 2; seconds/epoch: first [\d.]+", text) and "final val accuracy" in text
+    assert re.search(r"epochs 2; seconds/epoch: first [\d.]+", text) and "final val accuracy" in text and "majority-class baseline" in text
     import torch
     if not torch.cuda.is_available(): assert "amp: off" in text and "not sampled" in text

@@ -246,7 +246,7 @@ def buy_and_hold_metrics(bars: pd.DataFrame, # validated OHLCV bars
                         ) -> dict:
     "run_backtest's buy-and-hold metrics from the loop alone (no vectorbt): same bars, costs and instrument."
     bt, rk, kw = _configure(cfg, dict(overrides))
-    s, df, limits, spec, pdt, arrays, common = _bars_and_costs(bars, bt, rk, kw, start)
+    _, df, *_, arrays, common = _bars_and_costs(bars, bt, rk, kw, start)
     bh = _buy_and_hold(df, arrays, common, kw["ticker"])
     units = np.zeros(len(df)); np.add.at(units, bh.orders["bar"].astype(np.int64), bh.orders["units"].astype(float))
     m = performance_metrics(pd.Series(bh.equity, df.index), bt.init_cash, (), (), np.cumsum(units) != 0, 1, None, bars_per_year(df.index))
